@@ -1,0 +1,5 @@
+/**
+ * Spark driver for distributed MAE pretraining: epochs, schedule, trainers, checkpoints,
+ * evaluation.
+ */
+package org.maespark.train;

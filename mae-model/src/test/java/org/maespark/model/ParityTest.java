@@ -143,22 +143,61 @@ class ParityTest {
         checked);
   }
 
+  /**
+   * Parameters after one and two AdamW steps. Elements whose reference gradient is rounding noise
+   * (below 1e-6 of the tensor's largest, e.g. the key part of qkv.bias: softmax is invariant to a
+   * key bias, so that gradient is analytically zero and torch reports ~1e-10) are not compared
+   * value by value: AdamW turns noise g into lr * g / (|g| + eps), so the reference's own value
+   * there is set by float rounding, not by the algorithm. For them the test asserts what AdamW
+   * guarantees, a step no larger than lr (+ decay) per iteration; all other elements match to 1e-4.
+   */
   @Test
   void twoAdamWStepsMatch() throws Exception {
-    MaeModel m =
-        model(fx.config(), MaeOptimizer.official(fx.summary().get("adamw").get("lr").asDouble()));
+    double lr = fx.summary().get("adamw").get("lr").asDouble();
+    MaeModel m = model(fx.config(), MaeOptimizer.official(lr));
+    Map<String, INDArray> before = new java.util.HashMap<>();
+    m.params().forEach((k, v) -> before.put(k, v.dup()));
     org.nd4j.linalg.dataset.MultiDataSet batch = MaeModel.batch(imgs, noise);
     m.graph().fit(batch);
-    for (Map.Entry<String, INDArray> e : m.params().entrySet()) {
-      INDArray want = fx.get("adamw_step1." + e.getKey());
-      assertAbs("adamw_step1." + e.getKey(), want, e.getValue(), 1e-4);
-    }
+    assertSteps("adamw_step1.", m, before, lr, 1);
     m.graph().fit(batch);
     assertRel("loss_step2", fx.get("expected.loss_step2").getDouble(0), m.graph().score(), 1e-5);
+    assertSteps("adamw_step2.", m, before, lr, 2);
+  }
+
+  private static void assertSteps(
+      String prefix, MaeModel m, Map<String, INDArray> before, double lr, int steps) {
+    long noisy = 0;
     for (Map.Entry<String, INDArray> e : m.params().entrySet()) {
-      INDArray want = fx.get("adamw_step2." + e.getKey());
-      assertAbs("adamw_step2." + e.getKey(), want, e.getValue(), 1e-4);
+      INDArray want = fx.get(prefix + e.getKey()).castTo(DataType.DOUBLE);
+      INDArray got = e.getValue().castTo(DataType.DOUBLE);
+      INDArray g = fx.get("grad." + e.getKey()).castTo(DataType.DOUBLE);
+      double noiseLevel = 1e-6 * g.amaxNumber().doubleValue();
+      INDArray isNoise =
+          org.nd4j.linalg.ops.transforms.Transforms.abs(g)
+              .lte(noiseLevel)
+              .castTo(DataType.DOUBLE)
+              .reshape(want.shape());
+      INDArray err = org.nd4j.linalg.ops.transforms.Transforms.abs(got.sub(want));
+      double maxErr = err.mul(isNoise.rsub(1.0)).maxNumber().doubleValue();
+      INDArray moved =
+          org.nd4j.linalg.ops.transforms.Transforms.abs(
+              got.sub(before.get(e.getKey()).castTo(DataType.DOUBLE)));
+      double maxNoiseMove = moved.mul(isNoise).maxNumber().doubleValue();
+      noisy += isNoise.sumNumber().longValue();
+      String what = prefix + e.getKey();
+      System.out.printf("PARITY %-44s max abs %.3e%n", what, maxErr);
+      assertTrue(maxErr <= 1e-4, what + ": max abs error " + maxErr + " > 1e-4");
+      assertTrue(
+          maxNoiseMove <= steps * lr * 1.01,
+          what
+              + ": an element with a zero gradient moved "
+              + maxNoiseMove
+              + " > "
+              + steps
+              + " * lr");
     }
+    System.out.printf("PARITY %-44s %d elements with rounding-noise gradients%n", prefix, noisy);
   }
 
   static void assertRel(String what, double want, double got, double tol) {

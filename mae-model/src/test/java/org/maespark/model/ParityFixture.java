@@ -23,11 +23,27 @@ record ParityFixture(
 
   static final String PROPERTY = "mae.parity.fixture";
 
-  static ParityFixture load() throws IOException {
+  /** The bundled fixtures: the shared one and two more shapes (see src/test/python). */
+  static final java.util.List<String> BUNDLED =
+      java.util.List.of("parity_small", "parity_gray_nonorm", "parity_p8_img24");
+
+  /** The fixture of {@code -Dmae.parity.fixture=DIR}, else every bundled one. */
+  static java.util.List<ParityFixture> selected() throws IOException {
     String dir = System.getProperty(PROPERTY);
-    return dir == null || dir.isBlank()
-        ? load("classpath:parity_small", name -> resource("/parity_small/" + name))
-        : load(dir, name -> Files.newInputStream(Path.of(dir, name)));
+    java.util.List<ParityFixture> out = new java.util.ArrayList<>();
+    if (dir != null && !dir.isBlank()) {
+      out.add(load(dir, name -> Files.newInputStream(Path.of(dir, name))));
+    } else {
+      for (String b : BUNDLED) {
+        out.add(load("classpath:" + b, name -> resource("/" + b + "/" + name)));
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public String toString() {
+    return source;
   }
 
   static ParityFixture load(String where, Opener open) throws IOException {

@@ -10,7 +10,8 @@ import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.config.Sgd;
@@ -20,26 +21,41 @@ import org.nd4j.linalg.learning.config.Sgd;
  * (tolerances from its summary.json). Any fixture directory: {@code -Dmae.parity.fixture=DIR}.
  */
 class ParityTest {
-  private static ParityFixture fx;
-  private static INDArray imgs;
-  private static INDArray noise;
+  private static java.util.List<ParityFixture> fixtures;
+  private ParityFixture fx;
+  private INDArray imgs;
+  private INDArray noise;
 
   @BeforeAll
   static void load() throws Exception {
-    fx = ParityFixture.load();
-    imgs = fx.get("input.imgs");
-    noise = fx.get("input.noise");
+    fixtures = ParityFixture.selected();
   }
 
-  private static MaeModel model(MaeConfig c, MaeOptimizer opt) throws Exception {
+  static java.util.stream.Stream<String> fixtureNames() throws Exception {
+    if (fixtures == null) {
+      load();
+    }
+    return fixtures.stream().map(ParityFixture::source);
+  }
+
+  private void use(String source) {
+    fx = fixtures.stream().filter(f -> f.source().equals(source)).findFirst().orElseThrow();
+    imgs = fx.get("input.imgs");
+    noise = fx.get("input.noise");
+    System.out.println("PARITY fixture " + source);
+  }
+
+  private MaeModel model(MaeConfig c, MaeOptimizer opt) throws Exception {
     MaeModel m = MaeModel.create(c, 1, opt);
     MaeWeights.load(
         m, new ByteArrayInputStream(fx.weights()), fx.source() + "/weights.safetensors");
     return m;
   }
 
-  @Test
-  void forwardMatchesLossPredMaskAndEveryIntermediate() throws Exception {
+  @ParameterizedTest
+  @MethodSource("fixtureNames")
+  void forwardMatchesLossPredMaskAndEveryIntermediate(String fixture) throws Exception {
+    use(fixture);
     MaeModel m = model(fx.config(), MaeOptimizer.official(1e-3));
     Map<String, INDArray> out =
         m.run(
@@ -81,8 +97,10 @@ class ParityTest {
     assertRel("DL4J score", fx.get("expected.loss").getDouble(0), score, 1e-5);
   }
 
-  @Test
-  void lossWithoutNormPixMatches() throws Exception {
+  @ParameterizedTest
+  @MethodSource("fixtureNames")
+  void lossWithoutNormPixMatches(String fixture) throws Exception {
+    use(fixture);
     MaeConfig c = fx.config();
     MaeConfig plain =
         new MaeConfig(
@@ -112,8 +130,10 @@ class ParityTest {
    * minibatch size, read back through plain SGD with lr 1 (update = gradient). This settles the
    * "2x" question of STACK.md for this layer: a doubled gradient would fail here.
    */
-  @Test
-  void gradientsAsTheUpdaterSeesThemMatch() throws Exception {
+  @ParameterizedTest
+  @MethodSource("fixtureNames")
+  void gradientsAsTheUpdaterSeesThemMatch(String fixture) throws Exception {
+    use(fixture);
     MaeLayer layer = new MaeLayer(fx.config(), MaeOptimizer.official(1e-3));
     layer.setUpdater(new Sgd(1.0));
     layer.setRegularization(new java.util.ArrayList<>());
@@ -151,8 +171,10 @@ class ParityTest {
    * there is set by float rounding, not by the algorithm. For them the test asserts what AdamW
    * guarantees, a step no larger than lr (+ decay) per iteration; all other elements match to 1e-4.
    */
-  @Test
-  void twoAdamWStepsMatch() throws Exception {
+  @ParameterizedTest
+  @MethodSource("fixtureNames")
+  void twoAdamWStepsMatch(String fixture) throws Exception {
+    use(fixture);
     double lr = fx.summary().get("adamw").get("lr").asDouble();
     MaeModel m = model(fx.config(), MaeOptimizer.official(lr));
     Map<String, INDArray> before = new java.util.HashMap<>();
@@ -165,7 +187,7 @@ class ParityTest {
     assertSteps("adamw_step2.", m, before, lr, 2);
   }
 
-  private static void assertSteps(
+  private void assertSteps(
       String prefix, MaeModel m, Map<String, INDArray> before, double lr, int steps) {
     long noisy = 0;
     for (Map.Entry<String, INDArray> e : m.params().entrySet()) {

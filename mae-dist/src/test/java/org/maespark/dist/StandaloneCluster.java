@@ -102,25 +102,39 @@ final class StandaloneCluster implements AutoCloseable {
   }
 
   /**
-   * Starts {@code spark-submit} (client mode, the driver runs in the returned JVM) with the given
-   * arguments after {@code --master}. Output goes to {@code <workDir>/<name>.log}.
+   * Runs {@code deploy/bin/mae-submit} against this cluster in client mode (the driver runs in a
+   * JVM under the returned process) with the Spark home's own {@code bin/spark-submit}. {@code
+   * sparkArgs} go before {@code --}, {@code appArgs} after it. Output goes to {@code
+   * <workDir>/<name>.log}.
    */
-  Process submit(String name, List<String> args) throws IOException {
+  Process submit(
+      String name,
+      Path maeSubmit,
+      Map<String, String> env,
+      List<String> sparkArgs,
+      List<String> appArgs)
+      throws IOException {
     List<String> cmd = new ArrayList<>();
-    cmd.add(javaBin());
-    cmd.add("-Xmx1g");
-    cmd.addAll(jvmOpens);
-    cmd.add("-Dspark.driver.host=127.0.0.1");
-    cmd.add("-Dspark.driver.bindAddress=127.0.0.1");
-    cmd.add("-cp");
-    cmd.add(sparkHome.resolve("jars") + "/*");
-    cmd.add("org.apache.spark.deploy.SparkSubmit");
-    cmd.add("--master");
-    cmd.add(masterUrl());
-    cmd.addAll(args);
+    cmd.add(maeSubmit.toString());
+    cmd.addAll(
+        List.of(
+            "--master",
+            masterUrl(),
+            "--deploy-mode",
+            "client",
+            "--driver-memory",
+            "1g",
+            "--conf",
+            "spark.driver.host=127.0.0.1",
+            "--conf",
+            "spark.driver.bindAddress=127.0.0.1"));
+    cmd.addAll(sparkArgs);
+    cmd.add("--");
+    cmd.addAll(appArgs);
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.redirectOutput(logFile(name).toFile());
     environment(pb.environment());
+    pb.environment().putAll(env);
     return pb.start();
   }
 

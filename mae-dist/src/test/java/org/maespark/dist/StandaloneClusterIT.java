@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The shaded application jar on a real Spark standalone cluster: a master and two single-core
  * workers as separate JVMs on loopback, jobs sent by {@code spark-submit} with the settings in
- * {@code deploy/conf/spark-defaults.conf}.
+ * {@code deploy/conf/mae-spark.conf}, through {@code deploy/bin/mae-submit} and the Spark home's
+ * {@code bin/spark-submit} (Spark's own launcher).
  */
 class StandaloneClusterIT {
 
@@ -45,35 +46,24 @@ class StandaloneClusterIT {
   @Test
   void clusterCheckRunsOnBothExecutorsWithKryo() throws Exception {
     Process submit =
-        cluster.submit("cluster-check", submitArgs("org.maespark.dist.ClusterCheck", List.of("4")));
+        cluster.submit(
+            "cluster-check",
+            REPO.resolve("deploy/bin/mae-submit"),
+            Map.of("MAE_JAR", JAR.toString(), "MAE_MAIN", "org.maespark.dist.ClusterCheck"),
+            SMALL_EXECUTORS,
+            List.of("4"));
     int rc = await(submit, "cluster-check", 240);
     String log = Files.readString(cluster.logFile("cluster-check"));
-    assertEquals(0, rc, "spark-submit exit code; see " + cluster.logFile("cluster-check"));
+    assertEquals(0, rc, "mae-submit exit code; see " + cluster.logFile("cluster-check"));
     assertTrue(
         log.contains("4 tasks on 2 executor JVMs"), "both executors ran tasks:\n" + tail(log));
     assertTrue(log.contains("org.nd4j.linalg.cpu.nativecpu.CpuBackend"), tail(log));
     assertTrue(log.contains("cluster check passed"), tail(log));
   }
 
-  /** spark-submit arguments after --master: shared defaults, small executors, the jar. */
-  static List<String> submitArgs(String mainClass, List<String> appArgs) {
-    List<String> args = new ArrayList<>();
-    args.addAll(
-        List.of(
-            "--deploy-mode",
-            "client",
-            "--properties-file",
-            REPO.resolve("deploy/conf/spark-defaults.conf").toString(),
-            "--conf",
-            "spark.executor.memory=1536m",
-            "--conf",
-            "spark.ui.enabled=false",
-            "--class",
-            mainClass,
-            JAR.toString()));
-    args.addAll(appArgs);
-    return args;
-  }
+  /** Executors small enough for two on a 2-core CI machine; no web UI ports. */
+  static final List<String> SMALL_EXECUTORS =
+      List.of("--conf", "spark.executor.memory=1536m", "--conf", "spark.ui.enabled=false");
 
   /** Waits for a submitted job; a job that outlives the limit is killed and the test fails. */
   static int await(Process p, String name, int seconds) throws InterruptedException, IOException {

@@ -262,13 +262,13 @@ final class MaeGraph {
     SDVariable centered = x.sub(x.mean(true, 1)); // [M, dim]
     SDVariable var = sd.math.square(centered).mean(true, 1); // [M, 1]
     SDVariable normed = centered.mul(sd.math.rsqrt(var.add(LN_EPS))); // [M, dim]
-    return normed.mul(param(prefix + "weight")).add(param(prefix + "bias")); // [M, dim]
+    return normed.mul(row(prefix + "weight")).add(row(prefix + "bias")); // [M, dim]
   }
 
   /** x W^T + b with W [out, in] as torch's Linear: [M, in] -> [M, out]. */
   private SDVariable linear(SDVariable x, String prefix) {
     SDVariable y = sd.mmul(x, param(prefix + "weight"), false, true, false); // [M, out]
-    return y.add(param(prefix + "bias")); // [M, out]
+    return y.add(row(prefix + "bias")); // [M, out]
   }
 
   /** pos_embed[:, 1:, :] as a constant: [1, L, dim]. */
@@ -280,6 +280,14 @@ final class MaeGraph {
                 org.nd4j.linalg.indexing.NDArrayIndex.interval(1, 1 + c.numPatches()),
                 org.nd4j.linalg.indexing.NDArrayIndex.all())
             .dup());
+  }
+
+  /**
+   * A [dim] parameter as a [1, dim] row: libnd4j broadcasts (and backpropagates) a rank-2 row over
+   * [M, dim] about twice as fast as a rank-1 vector.
+   */
+  private SDVariable row(String key) {
+    return sd.reshape(param(key), 1, -1); // [1, dim]
   }
 
   private SDVariable param(String key) {

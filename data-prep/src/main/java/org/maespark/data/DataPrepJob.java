@@ -105,10 +105,9 @@ public final class DataPrepJob {
           .map(e -> e.reject().stage())
           .countByValue()
           .forEach((k, v) -> rejectsByStage.merge(k, v, Long::sum));
-      long rowBytes = config.patchBytes() + 128L; // patches plus key, ints and Parquet overhead
       for (String split : listing.splits()) {
         long files = perSplit.getOrDefault(split, 0L);
-        int shards = ShufflePlan.shards(files, rowBytes, config.shardMib());
+        int shards = ShufflePlan.shards(files, config.rowsPerShard());
         long seed = config.seed();
         JavaRDD<Outcome> outcomes =
             entries

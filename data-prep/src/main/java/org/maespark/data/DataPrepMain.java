@@ -17,13 +17,21 @@ public final class DataPrepMain {
 
   /** Parses and runs; returns the exit code. */
   public static int run(String... args) {
-    DataPrepCommand command = new DataPrepCommand();
-    return commandLine(command).execute(args);
+    return run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
+  }
+
+  /** As {@link #run(String...)}, printing to the given writers. */
+  public static int run(PrintWriter out, PrintWriter err, String... args) {
+    CommandLine cl = commandLine(new DataPrepCommand());
+    cl.setOut(out);
+    cl.setErr(err);
+    return cl.execute(args);
   }
 
   /** A command line whose argument and execution errors are one line and exit code 1. */
   public static CommandLine commandLine(DataPrepCommand command) {
     CommandLine cl = new CommandLine(command);
+    cl.setErr(new PrintWriter(System.err, true));
     cl.setParameterExceptionHandler(
         (ex, args) -> {
           PrintWriter err = ex.getCommandLine().getErr();

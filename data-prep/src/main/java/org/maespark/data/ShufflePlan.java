@@ -24,9 +24,8 @@ final class ShufflePlan {
     return (int) ((sortKey >>> 33) % shards);
   }
 
-  /** Shards needed for {@code rows} rows of {@code rowBytes} each at {@code shardMib} per shard. */
-  static int shards(long rows, long rowBytes, int shardMib) {
-    long perShard = Math.max(1, ((long) shardMib << 20) / rowBytes);
+  /** Shards needed for {@code rows} rows at {@code perShard} rows each (at least one). */
+  static int shards(long rows, long perShard) {
     return (int) Math.max(1, (rows + perShard - 1) / perShard);
   }
 

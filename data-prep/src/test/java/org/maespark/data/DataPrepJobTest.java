@@ -21,17 +21,23 @@ import org.maespark.conf.Settings;
 
 /** The whole job on the real photo tree: every file accounted for, pixels as Pillow sees them. */
 class DataPrepJobTest {
+  private static final String[] SMALL_SHARDS = {"data.image_size=64", "data.shard_rows=5"};
+
   @TempDir Path tmp;
 
   private final SparkSession spark = SparkTestSession.get();
 
   static DatasetManifest prepare(
       SparkSession spark, Path input, Path output, boolean overwrite, String... overrides) {
+    return prepare(spark, input.toString(), output.toString(), overwrite, overrides);
+  }
+
+  static DatasetManifest prepare(
+      SparkSession spark, String input, String output, boolean overwrite, String... overrides) {
     Settings s = Settings.load(null, List.of(overrides));
     DataPrepConfig config = DataPrepConfig.fromSettings(s);
     s.requireAllKnown();
-    return new DataPrepJob(spark, config, s.values())
-        .run(input.toString(), output.toString(), overwrite);
+    return new DataPrepJob(spark, config, s.values()).run(input, output, overwrite);
   }
 
   @Test
@@ -98,11 +104,9 @@ class DataPrepJobTest {
 
   @Test
   void sameInputAndConfigGiveTheSameRowsInTheSameOrderAndDigest() throws Exception {
-    // 1 MiB shards hold 5 rows of 256x256x3: several shards, so order across files counts too
-    DatasetManifest a =
-        prepare(spark, PhotoFixture.ROOT, tmp.resolve("a"), false, "data.shard_mib=1");
-    DatasetManifest b =
-        prepare(spark, PhotoFixture.ROOT, tmp.resolve("b"), false, "data.shard_mib=1");
+    // several shards, so the order across files counts too
+    DatasetManifest a = prepare(spark, PhotoFixture.ROOT, tmp.resolve("a"), false, SMALL_SHARDS);
+    DatasetManifest b = prepare(spark, PhotoFixture.ROOT, tmp.resolve("b"), false, SMALL_SHARDS);
     assertEquals(a.digest(), b.digest());
     assertEquals(a.splits().get("train").shards(), b.splits().get("train").shards());
     assertTrue(a.splits().get("train").shards().size() >= 4, "" + a.splits().get("train").shards());
@@ -113,7 +117,13 @@ class DataPrepJobTest {
 
     DatasetManifest c =
         prepare(
-            spark, PhotoFixture.ROOT, tmp.resolve("c"), false, "data.shard_mib=1", "data.seed=7");
+            spark,
+            PhotoFixture.ROOT,
+            tmp.resolve("c"),
+            false,
+            "data.image_size=64",
+            "data.shard_rows=5",
+            "data.seed=7");
     assertFalse(a.digest().equals(c.digest()), "another seed, another order");
     assertEquals(Set.copyOf(keysA), Set.copyOf(DuckDb.keysInFileOrder(tmp.resolve("c/train"))));
   }

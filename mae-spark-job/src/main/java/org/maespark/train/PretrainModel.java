@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.maespark.model.Reconstruction;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -40,11 +41,10 @@ public interface PretrainModel {
   INDArray features(INDArray imgs);
 
   /**
-   * Reconstruction for pictures: {@code pred [N, C*H*W]} in the input's (normalised) pixel units
-   * (norm-pix predictions un-normalised with each patch's own statistics) and {@code mask [N, L]}
-   * (1 = removed).
+   * Pictures of a masked reconstruction, {@code [N, C, H, W]} in the input's normalised units
+   * (norm-pix predictions mapped back with each patch's own statistics).
    */
-  INDArray[] reconstruct(INDArray imgs, INDArray noise);
+  Reconstruction reconstruct(INDArray imgs, INDArray noise);
 
   /** Trainable parameter count. */
   long paramCount();

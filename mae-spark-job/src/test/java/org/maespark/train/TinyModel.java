@@ -9,6 +9,7 @@ import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.weights.WeightInit;
+import org.maespark.model.Reconstruction;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.MultiDataSet;
@@ -115,8 +116,9 @@ final class TinyModel implements PretrainModel {
   }
 
   @Override
-  public INDArray[] reconstruct(INDArray imgs, INDArray noise) {
-    return new INDArray[] {imgs.dup(), Nd4j.zeros(imgs.size(0), numPatches())};
+  public Reconstruction reconstruct(INDArray imgs, INDArray noise) {
+    INDArray x = imgs.reshape(imgs.size(0), 1, size, size);
+    return new Reconstruction(x.dup(), x.dup(), x.dup());
   }
 
   @Override

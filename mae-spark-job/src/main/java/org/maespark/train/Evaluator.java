@@ -61,7 +61,7 @@ public final class Evaluator implements Pretrainer.Evaluation {
   }
 
   private Augmenter centre(PretrainModel m) {
-    return new Augmenter(m.imgSize(), m.channels(), m.numPatches(), false, mean, std, 0);
+    return new Augmenter(m.imgSize(), m.channels(), m.numPatches(), false, false, mean, std, 0);
   }
 
   @Override

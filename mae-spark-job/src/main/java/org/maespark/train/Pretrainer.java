@@ -111,11 +111,11 @@ public final class Pretrainer {
 
     double[][] norm = dataset.normalization(train.normalize());
     Augmenter augmenter =
-        new Augmenter(
+        Augmenter.forMode(
+            train.augment(),
             model.imgSize(),
             model.channels(),
             model.numPatches(),
-            train.augment().equals("rrc"),
             norm[0],
             norm[1],
             train.seed());
@@ -218,6 +218,7 @@ public final class Pretrainer {
       Map<String, Object> metrics,
       LrSchedule schedule)
       throws IOException {
+    double[][] norm = dataset.normalization(train.normalize());
     CheckpointState state =
         new CheckpointState(
             CheckpointState.FORMAT_VERSION,
@@ -229,6 +230,8 @@ public final class Pretrainer {
             configText,
             dataset.digest(),
             dataset.uri(),
+            norm[0],
+            norm[1],
             metrics,
             Versions.current());
     Map<String, CheckpointStore.FileWriter> files = new LinkedHashMap<>();

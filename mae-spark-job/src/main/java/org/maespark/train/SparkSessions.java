@@ -24,8 +24,24 @@ public final class SparkSessions {
     return conf;
   }
 
-  /** The session for a job, embedded {@code local[*]} when no master was given. */
-  public static SparkSession getOrCreate(String appName) {
-    return SparkSession.builder().config(configure(new SparkConf(), appName)).getOrCreate();
+  /**
+   * The session for a job, embedded {@code local[*]} when no master was given. Closing it stops
+   * Spark only if this call started it (a caller that already runs a session keeps it).
+   */
+  public static Job open(String appName) {
+    boolean existed = SparkSession.getDefaultSession().isDefined();
+    SparkSession s =
+        SparkSession.builder().config(configure(new SparkConf(), appName)).getOrCreate();
+    return new Job(s, !existed);
+  }
+
+  /** A session and whether closing it stops Spark. */
+  public record Job(SparkSession spark, boolean owned) implements AutoCloseable {
+    @Override
+    public void close() {
+      if (owned) {
+        spark.stop();
+      }
+    }
   }
 }

@@ -16,7 +16,8 @@ import org.maespark.conf.Settings;
  * @param batchPerWorker images per worker per step
  * @param workers Spark training workers (executor cores doing fit); 0 = Spark's default parallelism
  * @param seed the one seed every random draw of the run derives from
- * @param augment {@code rrc} (RandomResizedCrop + flip) or {@code none} (centre, no flip)
+ * @param augment {@code rrc} (RandomResizedCrop + flip), {@code flip} (centre view, random
+ *     horizontal flip) or {@code none} (centre view only)
  * @param normalize per-channel mean/std: {@code manifest} (the dataset's train statistics) or
  *     {@code imagenet} (the constants MAE uses)
  * @param trainer {@code parameter_averaging} or {@code gradient_sharing}
@@ -104,7 +105,7 @@ public record TrainConfig(
         s.getInt("train.batch_per_worker", 64),
         s.getInt("train.workers", 0),
         s.getLong("train.seed", 0L),
-        s.getChoice("train.augment", "rrc", "rrc", "none"),
+        s.getChoice("train.augment", "rrc", "rrc", "flip", "none"),
         s.getChoice("train.normalize", "manifest", "manifest", "imagenet"),
         s.getChoice("train.trainer", PARAMETER_AVERAGING, PARAMETER_AVERAGING, GRADIENT_SHARING),
         s.getInt("train.averaging_frequency", 1),

@@ -39,7 +39,7 @@ class WorkerScheduleTest {
     LrSchedule schedule = new LrSchedule(1e-2, 0, 1, 4, 4);
     TinyModel m = new TinyModel(3, 8, 4);
     LrInstaller.install(m.graph(), schedule);
-    Augmenter aug = new Augmenter(8, 1, 4, true, new double[] {0.5}, new double[] {0.25}, 1);
+    Augmenter aug = new Augmenter(8, 1, 4, true, true, new double[] {0.5}, new double[] {0.25}, 1);
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     try (EpochPlan ep = new EpochPlan(DatasetReader.rows(spark, uri, "train"), 1, 0, 2, t, aug)) {
       // round 0 is step 0: warmup LR 0, so the weights must not move

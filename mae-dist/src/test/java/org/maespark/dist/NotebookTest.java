@@ -38,6 +38,7 @@ class NotebookTest {
     assertTrue(out.contains("newest complete checkpoint: epoch-00002"), "followed 'latest'");
     assertTrue(out.contains("blocks.0.attn.qkv.weight"), "per-tensor statistics printed");
     assertTrue(out.contains("model.patch matches state.json"), "architecture checked");
+    assertTrue(out.contains("_COMPLETE: 3 files, all sizes as recorded"), "marker checked");
     assertTrue(out.contains("image/png"), "plots rendered");
   }
 
@@ -51,7 +52,7 @@ class NotebookTest {
         assertThrows(
             AssertionError.class,
             () -> NotebookRunner.execute(NOTEBOOK, ckpt, tmp.resolve("out-bad")));
-    assertTrue(e.getMessage().contains("values for shape"), e.getMessage());
+    assertTrue(e.getMessage().contains("_COMPLETE recorded"), e.getMessage());
   }
 
   /** A checkpoint root with epochs 1 and 2, {@code latest} naming epoch 2. */
@@ -86,19 +87,30 @@ class NotebookTest {
       Files.write(dir.resolve("model.safetensors"), safetensors(shapes, rng));
       double loss = 1.0 / epoch;
       double lr = 1.5e-4 * epoch;
+      // state.json as mae-spark-job's CheckpointState writes it (config: properties text).
+      String config =
+          String.format(
+              "model.embed_dim=%d\\nmodel.depth=1\\nmodel.patch=%d\\nmodel.in_chans=%d\\n"
+                  + "model.decoder_embed_dim=%d\\nmodel.decoder_depth=1\\ntrain.epochs=2\\n",
+              d, p, c, dd);
       Files.writeString(
           dir.resolve("state.json"),
           String.format(
-              "{\"epoch\": %d, \"global_step\": %d, \"lr\": %s, \"metrics\": {\"loss\": %s},"
-                  + " \"config\": {\"model.embed_dim\": \"%d\", \"model.depth\": \"1\","
-                  + " \"model.patch\": \"%d\", \"model.in_chans\": \"%d\","
-                  + " \"model.decoder_embed_dim\": \"%d\", \"model.decoder_depth\": \"1\","
-                  + " \"train.epochs\": \"2\"}}",
-              epoch, epoch * 10, lr, loss, d, p, c, dd));
+              "{\"formatVersion\": 1, \"epoch\": %d, \"globalStep\": %d, \"stepsPerEpoch\": 10,"
+                  + " \"lr\": %s, \"seed\": 0, \"config\": \"%s\", \"metrics\": {\"train_loss\": %s},"
+                  + " \"versions\": {\"mae-spark\": \"test\"}}",
+              epoch, epoch * 10, lr, config, loss));
       ImageIO.write(
           new BufferedImage(84, 28, BufferedImage.TYPE_BYTE_GRAY),
           "png",
           dir.resolve("recon.png").toFile());
+      Files.writeString(
+          dir.resolve("_COMPLETE"),
+          String.format(
+              "{\"files\": {\"model.safetensors\": %d, \"state.json\": %d, \"recon.png\": %d}}",
+              Files.size(dir.resolve("model.safetensors")),
+              Files.size(dir.resolve("state.json")),
+              Files.size(dir.resolve("recon.png"))));
       metrics.append(
           String.format(
               "{\"epoch\": %d, \"global_step\": %d, \"train_loss\": %s, \"lr\": %s}%n",

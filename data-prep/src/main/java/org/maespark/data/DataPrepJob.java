@@ -48,8 +48,9 @@ public final class DataPrepJob {
    */
   public DataPrepJob(SparkSession spark, DataPrepConfig config, Map<String, String> resolved) {
     this.spark = spark;
-    this.config = config;
+    this.config = config.withResolvedDecoder();
     this.resolvedConfig = new TreeMap<>(resolved);
+    this.resolvedConfig.put("data.decoder", this.config.decoder());
   }
 
   /** Builds the dataset at {@code output} from the tree at {@code input}; returns its manifest. */
@@ -90,7 +91,8 @@ public final class DataPrepJob {
       }
       JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
       Broadcast<Map<String, Integer>> labels = jsc.broadcast(classIndex);
-      HadoopConf conf = new HadoopConf(hadoop);
+      // once per executor, not once per task: a Configuration serializes to tens of KB
+      Broadcast<HadoopConf> conf = jsc.broadcast(new HadoopConf(hadoop));
       staging = publisher.createStaging();
 
       MessageDigest digest = SplitStats.sha256();

@@ -20,10 +20,11 @@ import org.apache.spark.broadcast.Broadcast;
  */
 final class DecodeShard implements FlatMapFunction<Iterator<FileEntry>, Outcome> {
   private final DataPrepConfig config;
-  private final HadoopConf conf;
+  private final Broadcast<HadoopConf> conf;
   private final Broadcast<Map<String, Integer>> labels;
 
-  DecodeShard(DataPrepConfig config, HadoopConf conf, Broadcast<Map<String, Integer>> labels) {
+  DecodeShard(
+      DataPrepConfig config, Broadcast<HadoopConf> conf, Broadcast<Map<String, Integer>> labels) {
     this.config = config;
     this.conf = conf;
     this.labels = labels;
@@ -81,7 +82,7 @@ final class DecodeShard implements FlatMapFunction<Iterator<FileEntry>, Outcome>
           "file is " + e.length() + " bytes, above data.max_file_mib=" + config.maxFileMib());
     }
     Path p = new Path(e.path());
-    FileSystem fs = p.getFileSystem(conf.get());
+    FileSystem fs = p.getFileSystem(conf.value().get());
     try (InputStream in = fs.open(p)) {
       ByteArrayOutputStream out = new ByteArrayOutputStream((int) e.length());
       in.transferTo(out);

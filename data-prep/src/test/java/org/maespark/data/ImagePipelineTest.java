@@ -24,7 +24,7 @@ class ImagePipelineTest {
 
   /**
    * With libjpeg-turbo (Pillow's own decoder) the pixels match too; the huge file is decoded at 1/2
-   * scale in the DCT domain instead of subsampled (measured 0.05). Where libturbojpeg is not
+   * scale in the DCT domain instead of subsampled (measured 0.20). Where libturbojpeg is not
    * installed, "auto" must fall back to ImageIO and an explicit "turbojpeg" must fail by name.
    */
   @Test

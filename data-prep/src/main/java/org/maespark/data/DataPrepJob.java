@@ -66,18 +66,30 @@ public final class DataPrepJob {
     Path staging = null;
     boolean published = false;
     try {
-      List<String> classes =
+      // one pass over the listing: (split, synset, reject stage or "") -> files
+      Map<List<String>, Long> summary =
           entries
-              .filter(e -> e.reject() == null && !e.synset().isEmpty())
-              .map(FileEntry::synset)
+              .map(
+                  e -> List.of(e.split(), e.synset(), e.reject() == null ? "" : e.reject().stage()))
+              .countByValue();
+      List<String> classes =
+          summary.keySet().stream()
+              .filter(k -> k.get(2).isEmpty() && !k.get(1).isEmpty())
+              .map(k -> k.get(1))
               .distinct()
-              .collect()
-              .stream()
               .sorted()
               .toList();
-      Map<String, Long> perSplit =
-          entries.filter(e -> e.reject() == null).map(FileEntry::split).countByValue();
-      long inputFiles = entries.count();
+      Map<String, Long> perSplit = new TreeMap<>();
+      Map<String, Long> rejectsByStage = new TreeMap<>();
+      long inputFiles = 0;
+      for (Map.Entry<List<String>, Long> e : summary.entrySet()) {
+        inputFiles += e.getValue();
+        if (e.getKey().get(2).isEmpty()) {
+          perSplit.merge(e.getKey().get(0), e.getValue(), Long::sum);
+        } else {
+          rejectsByStage.merge(e.getKey().get(2), e.getValue(), Long::sum);
+        }
+      }
       LOG.info(
           "input {}: layout {}, {} files, {} classes, per split {}",
           in,
@@ -98,15 +110,8 @@ public final class DataPrepJob {
       MessageDigest digest = SplitStats.sha256();
       digest.update(header().getBytes(StandardCharsets.UTF_8));
       Map<String, DatasetManifest.Split> splits = new LinkedHashMap<>();
-      Map<String, Long> rejectsByStage = new TreeMap<>();
       long[][] trainMoments = null;
-      List<JavaRDD<Row>> rejectRows = new ArrayList<>();
-      rejectRows.add(entries.filter(e -> e.reject() != null).map(DataPrepJob::rejectRow));
-      entries
-          .filter(e -> e.reject() != null)
-          .map(e -> e.reject().stage())
-          .countByValue()
-          .forEach((k, v) -> rejectsByStage.merge(k, v, Long::sum));
+      List<Row> decodeRejects = new ArrayList<>();
       for (String split : listing.splits()) {
         long files = perSplit.getOrDefault(split, 0L);
         int shards = ShufflePlan.shards(files, config.rowsPerShard());
@@ -141,7 +146,7 @@ public final class DataPrepJob {
             .option("mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
             .mode(SaveMode.ErrorIfExists)
             .parquet(dir.toString());
-        rejectRows.add(outcomes.filter(o -> !o.ok()).map(DataPrepJob::rejectRow));
+        stats.forEach(st -> st.rejects().forEach(o -> decodeRejects.add(rejectRow(o))));
         List<DatasetManifest.Shard> shardFiles = renameShards(dir, hadoop, stats);
         long rows = 0;
         Map<String, Long> perClass = new TreeMap<>();
@@ -165,7 +170,12 @@ public final class DataPrepJob {
         LOG.info("split {}: {} rows in {} shards", split, rows, shardFiles.size());
       }
       spark
-          .createDataFrame(jsc.union(rejectRows.toArray(JavaRDD[]::new)), DatasetSchema.REJECTS)
+          .createDataFrame(
+              entries
+                  .filter(e -> e.reject() != null)
+                  .map(DataPrepJob::rejectRow)
+                  .union(jsc.parallelize(decodeRejects, 1)),
+              DatasetSchema.REJECTS)
           .repartition(1)
           .sortWithinPartitions(DatasetSchema.REJECT_KEY)
           .write()

@@ -13,8 +13,8 @@ import java.util.TreeMap;
 
 /**
  * What one shard (partition) of a split holds: rows per synset, per-channel pixel sums for the
- * mean/std, rejects per stage, and a SHA-256 of its rows in order. Shards combine in partition
- * order, so the dataset digest covers the contents and their order.
+ * mean/std, its rejects, and a SHA-256 of its rows in order. Shards combine in partition order, so
+ * the dataset digest covers the contents and their order.
  */
 record SplitStats(
     int shard,
@@ -23,6 +23,7 @@ record SplitStats(
     long[] sum,
     long[] sumSquares,
     Map<String, Long> rejectsByStage,
+    List<Outcome> rejects,
     byte[] digest)
     implements Serializable {
 
@@ -31,12 +32,14 @@ record SplitStats(
     long rows = 0;
     Map<String, Long> perSynset = new TreeMap<>();
     Map<String, Long> rejects = new TreeMap<>();
+    List<Outcome> rejected = new ArrayList<>(); // no pixels: key, split and reason only
     long[] sum = new long[channels];
     long[] sq = new long[channels];
     while (outcomes.hasNext()) {
       Outcome o = outcomes.next();
       if (!o.ok()) {
         rejects.merge(o.reject().stage(), 1L, Long::sum);
+        rejected.add(o);
         continue;
       }
       rows++;
@@ -65,7 +68,7 @@ record SplitStats(
       sha.update(p);
     }
     List<SplitStats> one = new ArrayList<>();
-    one.add(new SplitStats(shard, rows, perSynset, sum, sq, rejects, sha.digest()));
+    one.add(new SplitStats(shard, rows, perSynset, sum, sq, rejects, rejected, sha.digest()));
     return one.iterator();
   }
 

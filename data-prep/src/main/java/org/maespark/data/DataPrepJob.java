@@ -1,6 +1,7 @@
 package org.maespark.data;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -116,6 +117,7 @@ public final class DataPrepJob {
         long files = perSplit.getOrDefault(split, 0L);
         int shards = ShufflePlan.shards(files, config.rowsPerShard());
         long seed = config.seed();
+        Path statsDir = new Path(staging, "_stats/" + split);
         JavaRDD<Outcome> outcomes =
             entries
                 .filter(e -> e.reject() == null && e.split().equals(split))
@@ -125,20 +127,12 @@ public final class DataPrepJob {
                             ShufflePlan.shard(ShufflePlan.sortKey(seed, e.key()), shards), e))
                 .partitionBy(new ShufflePlan.ShardPartitioner(shards))
                 .values()
-                .mapPartitions(new DecodeShard(config, conf, labels))
-                // decoded once, then read by the stats pass and the two writes
-                .persist(StorageLevel.DISK_ONLY());
-        cached.add(outcomes);
-        int channels = config.channels();
-        List<SplitStats> stats =
-            new ArrayList<>(
-                outcomes
-                    .mapPartitionsWithIndex((i, it) -> SplitStats.of(i, it, channels), true)
-                    .collect());
-        stats.sort((a, b) -> Integer.compare(a.shard(), b.shard()));
+                // one pass: rows stream to Parquet, each task leaves its shard's summary
+                .mapPartitions(new DecodeShard(config, conf, labels, statsDir.toString()));
         Path dir = new Path(staging, split);
         int size = config.imageSize();
         int patch = config.patch();
+        int channels = config.channels();
         spark
             .createDataFrame(
                 outcomes.filter(Outcome::ok).map(o -> row(o, size, patch)), DatasetSchema.ROWS)
@@ -146,6 +140,7 @@ public final class DataPrepJob {
             .option("mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
             .mode(SaveMode.ErrorIfExists)
             .parquet(dir.toString());
+        List<SplitStats> stats = readStats(statsDir, shards, hadoop);
         stats.forEach(st -> st.rejects().forEach(o -> decodeRejects.add(rejectRow(o))));
         List<DatasetManifest.Shard> shardFiles = renameShards(dir, hadoop, stats);
         long rows = 0;
@@ -169,6 +164,7 @@ public final class DataPrepJob {
         splits.put(split, new DatasetManifest.Split(rows, perClass, shardFiles));
         LOG.info("split {}: {} rows in {} shards", split, rows, shardFiles.size());
       }
+      staging.getFileSystem(hadoop).delete(new Path(staging, "_stats"), true);
       spark
           .createDataFrame(
               entries
@@ -225,6 +221,21 @@ public final class DataPrepJob {
       }
       cached.forEach(JavaRDD::unpersist);
     }
+  }
+
+  /** One summary per shard, in shard order; a missing one means a task did not finish. */
+  private static List<SplitStats> readStats(Path dir, int shards, Configuration hadoop)
+      throws IOException {
+    FileSystem fs = dir.getFileSystem(hadoop);
+    List<SplitStats> stats = new ArrayList<>();
+    for (int i = 0; i < shards; i++) {
+      Path p = new Path(dir, DecodeShard.statsFile(i));
+      try (InputStream in = fs.open(p)) {
+        stats.add(SplitStats.read(in));
+      }
+    }
+    fs.delete(dir, true);
+    return stats;
   }
 
   /** What the digest covers besides the rows: the stored format. */

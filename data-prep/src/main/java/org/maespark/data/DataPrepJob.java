@@ -138,6 +138,7 @@ public final class DataPrepJob {
                 outcomes.filter(Outcome::ok).map(o -> row(o, size, patch)), DatasetSchema.ROWS)
             .write()
             .option("mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
+            .option("compression", config.compression())
             .mode(SaveMode.ErrorIfExists)
             .parquet(dir.toString());
         List<SplitStats> stats = readStats(statsDir, shards, hadoop);

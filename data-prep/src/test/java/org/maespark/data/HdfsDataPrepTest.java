@@ -54,7 +54,15 @@ class HdfsDataPrepTest {
     SparkSession spark = SparkTestSession.get();
     String[] conf = {"data.image_size=28", "data.patch=4", "data.channels=1", "data.shard_rows=16"};
     DatasetManifest onHdfs =
-        DataPrepJobTest.prepare(spark, hdfs + "/in/fmnist", hdfs + "/out/fmnist", false, conf);
+        DataPrepJobTest.prepare(
+            spark,
+            hdfs + "/in/fmnist",
+            hdfs + "/out/fmnist",
+            false,
+            java.util.stream.Stream.concat(
+                    java.util.Arrays.stream(conf),
+                    java.util.stream.Stream.of("data.parquet_compression=zstd"))
+                .toArray(String[]::new));
     assertTrue(onHdfs.source().startsWith("hdfs://"), onHdfs.source());
     assertTrue(fs.exists(new org.apache.hadoop.fs.Path("/out/fmnist/_SUCCESS")));
     assertEquals(4, fs.listStatus(new org.apache.hadoop.fs.Path("/out/fmnist/val")).length);
@@ -63,7 +71,7 @@ class HdfsDataPrepTest {
     assertEquals(50, reader.split("val").count());
     assertEquals(10, reader.split("val").select("label").distinct().count());
 
-    // same tree, same config, another filesystem: same rows in the same order
+    // same tree, same config (but the codec), another filesystem: same rows in the same order
     Path localTree = tmp.resolve("fmnist-val");
     copyTree(PhotoFixture.FMNIST.resolve("val"), localTree.resolve("val"));
     DatasetManifest local =

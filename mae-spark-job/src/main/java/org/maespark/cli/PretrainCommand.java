@@ -24,6 +24,8 @@ import picocli.CommandLine.Option;
 /** {@code pretrain}: dataset -> checkpoints. */
 @Command(name = "pretrain", description = "Pretrain an MAE on a data-prep dataset.")
 final class PretrainCommand implements Callable<Integer> {
+  @Mixin VerboseOption verbose;
+
   private static final Logger LOG = LoggerFactory.getLogger(PretrainCommand.class);
 
   @Mixin ConfigOptions config;

@@ -55,7 +55,7 @@ public final class Evaluator implements Pretrainer.Evaluation {
   }
 
   private static List<TrainRow> collect(SparkSession spark, String uri, String split, int max) {
-    List<TrainRow> rows = new ArrayList<>(DatasetReader.rows(spark, uri, split).collect());
+    List<TrainRow> rows = new ArrayList<>(TrainRows.rows(spark, uri, split).collect());
     rows.sort(Comparator.comparingLong(TrainRow::index));
     return max > 0 && rows.size() > max ? new ArrayList<>(rows.subList(0, max)) : rows;
   }

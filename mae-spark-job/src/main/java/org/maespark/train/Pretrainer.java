@@ -83,8 +83,7 @@ public final class Pretrainer {
     CheckpointStore store = CheckpointStore.open(ckpt.dir(), jsc.hadoopConfiguration());
 
     JavaRDD<TrainRow> rows =
-        DatasetReader.rows(spark, dataset.uri(), "train")
-            .persist(StorageLevel.MEMORY_AND_DISK_SER());
+        TrainRows.rows(spark, dataset.uri(), "train").persist(StorageLevel.MEMORY_AND_DISK_SER());
     long trainImages = rows.count();
     int workers = train.resolveWorkers(jsc.defaultParallelism());
     RunPlan plan = RunPlan.derive(train, workers, trainImages);

@@ -180,6 +180,18 @@ class EndToEndTest {
     assertEquals(1, msg.lines().count(), msg);
 
     err = new StringWriter();
+    rc =
+        Main.execute(
+            new PrintWriter(err),
+            "data-prep",
+            "--input",
+            "/nonexistent/tree",
+            "--output",
+            "/tmp/o");
+    assertEquals(1, rc); // data-prep's own command, mounted in the one CLI
+    assertTrue(err.toString().contains("/nonexistent/tree"), err.toString());
+
+    err = new StringWriter();
     rc = Main.execute(new PrintWriter(err), "pretrain", "--set", "train.epochs=3");
     assertEquals(1, rc);
     assertTrue(err.toString().contains("--dataset"), err.toString());

@@ -80,6 +80,7 @@ final class PretrainCommand implements Callable<Integer> {
     MaeConfig model = MaeConfig.fromSettings(s);
     MaeOptimizer.fromSettings(s, 0.0); // validates the optimizer keys
     TrainConfig train = TrainConfig.fromSettings(s);
+    Pretrainer.requireSupportedTrainer(train);
     CheckpointConfig ckpt = CheckpointConfig.fromSettings(s);
     EvalConfig eval = EvalConfig.fromSettings(s);
     DataPrepConfig.fromSettings(s); // a preset may carry data-prep's keys for the same run

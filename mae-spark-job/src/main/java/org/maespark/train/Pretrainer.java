@@ -77,6 +77,7 @@ public final class Pretrainer {
    * complete checkpoint when there is one.
    */
   public Result run(boolean resume, int stopAfterEpoch) throws IOException {
+    requireSupportedTrainer(train);
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     PretrainModel model = modelFactory.apply(train.seed());
     dataset.checkFits(model.imgSize(), model.patch(), model.channels());
@@ -148,6 +149,21 @@ public final class Pretrainer {
       }
     }
     return new Result(lastEpoch, step(model), lastLoss);
+  }
+
+  /**
+   * Refuses {@code gradient_sharing}: DL4J M2's SharedTrainingMaster ignores its port, loses
+   * updates after the first epoch and hangs on a lost executor (STACK.md); until this project's
+   * fixes are proven against parameter averaging, running it would silently train worse.
+   */
+  public static void requireSupportedTrainer(TrainConfig t) {
+    if (!t.trainer().equals(TrainConfig.PARAMETER_AVERAGING)) {
+      throw new org.maespark.conf.ConfigException(
+          "config key 'train.trainer' = '"
+              + t.trainer()
+              + "': only parameter_averaging is available; gradient sharing (DL4J"
+              + " SharedTrainingMaster) is not yet fixed and proven in this version");
+    }
   }
 
   static long step(PretrainModel model) {

@@ -209,5 +209,19 @@ class EndToEndTest {
             "train.blr=fast");
     assertEquals(1, rc);
     assertTrue(err.toString().contains("'train.blr' = 'fast'"), err.toString());
+
+    err = new StringWriter();
+    rc =
+        Main.execute(
+            new PrintWriter(err),
+            "pretrain",
+            "--dataset",
+            "/x",
+            "--checkpoints",
+            "/y",
+            "--set",
+            "train.trainer=gradient_sharing");
+    assertEquals(1, rc);
+    assertTrue(err.toString().contains("only parameter_averaging"), err.toString());
   }
 }

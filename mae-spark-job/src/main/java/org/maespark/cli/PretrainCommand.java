@@ -111,10 +111,8 @@ final class PretrainCommand implements Callable<Integer> {
               r.ckpt().dir() + " already holds checkpoints; use --resume auto or a new directory");
         }
       }
-      Evaluator eval =
-          r.eval().everyEpochs() > 0
-              ? new Evaluator(spark, data, r.train().normalize(), r.eval(), false)
-              : null;
+      // always: recon.png goes into every checkpoint; metrics only every eval.every epochs
+      Evaluator eval = new Evaluator(spark, data, r.train().normalize(), r.eval(), false);
       Pretrainer.Result res =
           new Pretrainer(
                   spark,

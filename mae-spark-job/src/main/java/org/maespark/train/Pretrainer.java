@@ -77,14 +77,14 @@ public final class Pretrainer {
    * complete checkpoint when there is one.
    */
   public Result run(boolean resume, int stopAfterEpoch) throws IOException {
+    requireSupportedTrainer(train);
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     PretrainModel model = modelFactory.apply(train.seed());
     dataset.checkFits(model.imgSize(), model.patch(), model.channels());
     CheckpointStore store = CheckpointStore.open(ckpt.dir(), jsc.hadoopConfiguration());
 
     JavaRDD<TrainRow> rows =
-        DatasetReader.rows(spark, dataset.uri(), "train")
-            .persist(StorageLevel.MEMORY_AND_DISK_SER());
+        TrainRows.rows(spark, dataset.uri(), "train").persist(StorageLevel.MEMORY_AND_DISK_SER());
     long trainImages = rows.count();
     int workers = train.resolveWorkers(jsc.defaultParallelism());
     RunPlan plan = RunPlan.derive(train, workers, trainImages);
@@ -124,13 +124,15 @@ public final class Pretrainer {
     long stepsThisRun = 0;
     double lastLoss = Double.NaN;
     for (int epoch = startEpoch; epoch < lastEpoch; epoch++) {
-      EpochStats stats = trainEpoch(jsc, model, rows, epoch, workers, plan, augmenter, schedule);
+      EpochStats stats =
+          trainEpoch(jsc, model, rows, epoch, workers, plan, augmenter, schedule, store);
       stepsThisRun += plan.stepsPerEpoch();
       lastLoss = stats.meanLoss();
       int done = epoch + 1;
       double elapsed = (System.nanoTime() - runStart) / 1e9;
       double eta = elapsed / stepsThisRun * (train.epochs() - done) * (double) plan.stepsPerEpoch();
       Map<String, Object> metrics = new LinkedHashMap<>();
+      metrics.put("kind", "epoch");
       metrics.put("epoch", done);
       metrics.put("step", step(model));
       metrics.put("train_loss", stats.meanLoss());
@@ -151,6 +153,21 @@ public final class Pretrainer {
     return new Result(lastEpoch, step(model), lastLoss);
   }
 
+  /**
+   * Refuses {@code gradient_sharing}: DL4J M2's SharedTrainingMaster ignores its port, loses
+   * updates after the first epoch and hangs on a lost executor (STACK.md); until this project's
+   * fixes are proven against parameter averaging, running it would silently train worse.
+   */
+  public static void requireSupportedTrainer(TrainConfig t) {
+    if (!t.trainer().equals(TrainConfig.PARAMETER_AVERAGING)) {
+      throw new org.maespark.conf.ConfigException(
+          "config key 'train.trainer' = '"
+              + t.trainer()
+              + "': only parameter_averaging is available; gradient sharing (DL4J"
+              + " SharedTrainingMaster) is not yet fixed and proven in this version");
+    }
+  }
+
   static long step(PretrainModel model) {
     return model.graph().getConfiguration().getIterationCount();
   }
@@ -165,7 +182,9 @@ public final class Pretrainer {
       int workers,
       RunPlan plan,
       Augmenter augmenter,
-      LrSchedule schedule) {
+      LrSchedule schedule,
+      CheckpointStore store)
+      throws IOException {
     long t0 = System.nanoTime();
     long rounds = plan.roundsPerEpoch(train.averagingFrequency());
     double lossSum = 0;
@@ -194,16 +213,30 @@ public final class Pretrainer {
         if (step(model) - lastLogStep >= train.logEverySteps()) {
           lastLogStep = step(model);
           double sec = (System.nanoTime() - t0) / 1e9;
+          double doneFraction = (double) (r + 1) / rounds;
+          double eta =
+              sec / doneFraction * (train.epochs() - epoch - doneFraction); // this epoch's pace
+          Map<String, Object> line = new LinkedHashMap<>();
+          line.put("kind", "step");
+          line.put("epoch", epoch + 1);
+          line.put("step", step(model));
+          line.put("loss", loss);
+          line.put("lr", schedule.lrAtStep(step(model) - 1));
+          line.put("img_per_s", (r + 1) * ep.roundImages() / sec);
+          line.put("epoch_elapsed_s", sec);
+          line.put("eta_s", eta);
           LOG.info(
               String.format(
-                  "epoch %d step %d (%d/%d this epoch) loss %.4f lr %.4e %.1f img/s",
+                  "epoch %d step %d (%d/%d this epoch) loss %.4f lr %.4e %.1f img/s, ETA %.0f s",
                   epoch + 1,
                   step(model),
                   (r + 1) * train.averagingFrequency(),
                   plan.stepsPerEpoch(),
                   loss,
                   schedule.lrAtStep(step(model) - 1),
-                  (r + 1) * ep.roundImages() / sec));
+                  (r + 1) * ep.roundImages() / sec,
+                  eta));
+          store.appendMetrics(line);
         }
       }
     }

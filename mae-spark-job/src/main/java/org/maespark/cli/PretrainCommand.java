@@ -15,6 +15,7 @@ import org.maespark.train.MaeTrainModel;
 import org.maespark.train.Pretrainer;
 import org.maespark.train.SparkSessions;
 import org.maespark.train.TrainConfig;
+import org.maespark.train.sharing.SharingConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -65,6 +66,7 @@ final class PretrainCommand implements Callable<Integer> {
     MaeConfig.fromSettings(s);
     MaeOptimizer.fromSettings(s, 0.0);
     TrainConfig.fromSettings(s);
+    SharingConfig.fromSettings(s);
     CheckpointConfig.fromSettings(s);
     EvalConfig.fromSettings(s);
     DataPrepConfig.fromSettings(s);

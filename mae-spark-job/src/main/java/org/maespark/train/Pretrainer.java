@@ -13,6 +13,9 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
+import org.maespark.conf.Settings;
+import org.maespark.train.sharing.GradientSharing;
+import org.maespark.train.sharing.SharingConfig;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
@@ -96,7 +99,17 @@ public final class Pretrainer {
             train.warmupEpochs(),
             train.epochs(),
             plan.stepsPerEpoch());
-    LrInstaller.install(model.graph(), schedule);
+    GradientSharing sharing =
+        train.trainer().equals(TrainConfig.GRADIENT_SHARING)
+            ? GradientSharing.forRun(
+                jsc.getConf(),
+                train,
+                SharingConfig.fromSettings(Settings.parse(configText)),
+                workers,
+                schedule,
+                plan.absoluteLr())
+            : null;
+    LrInstaller.install(model.graph(), sharing != null ? sharing.workerSchedule() : schedule);
     LOG.info("{}; model: {} trainable parameters", schedule, model.paramCount());
 
     int startEpoch = 0;
@@ -124,7 +137,8 @@ public final class Pretrainer {
     long stepsThisRun = 0;
     double lastLoss = Double.NaN;
     for (int epoch = startEpoch; epoch < lastEpoch; epoch++) {
-      EpochStats stats = trainEpoch(jsc, model, rows, epoch, workers, plan, augmenter, schedule);
+      EpochStats stats =
+          trainEpoch(jsc, model, rows, epoch, workers, plan, augmenter, schedule, sharing);
       stepsThisRun += plan.stepsPerEpoch();
       lastLoss = stats.meanLoss();
       int done = epoch + 1;
@@ -165,7 +179,8 @@ public final class Pretrainer {
       int workers,
       RunPlan plan,
       Augmenter augmenter,
-      LrSchedule schedule) {
+      LrSchedule schedule,
+      GradientSharing sharing) {
     long t0 = System.nanoTime();
     long rounds = plan.roundsPerEpoch(train.averagingFrequency());
     double lossSum = 0;
@@ -178,8 +193,10 @@ public final class Pretrainer {
             new SparkComputationGraph(
                 jsc,
                 model.graph(),
-                TrainingMasters.parameterAveraging(
-                    train, workers, Seeds.mix(train.seed(), epoch, r), s, epoch));
+                sharing != null
+                    ? sharing.forFit(epoch, s)
+                    : TrainingMasters.parameterAveraging(
+                        train, workers, Seeds.mix(train.seed(), epoch, r), s, epoch));
         sg.fitMultiDataSet(round);
         round.unpersist(false);
         double loss = sg.getScore(); // mean of the workers' last minibatch losses

@@ -28,6 +28,24 @@ import org.deeplearning4j.spark.api.worker.NetBroadcastTuple;
 final class DriverSyncListener extends BaseTrainingListener implements java.io.Serializable {
   private static final long serialVersionUID = 1L;
   private String syncedFit;
+  private long minibatches;
+
+  /**
+   * Keeps the step clock global: a JVM that trains k tasks' partitions takes k minibatches per
+   * global step (k = 2 in Spark local[2], or an executor with several task slots), and DL4J counts
+   * each as an iteration, which would run the LR schedule k times too fast.
+   */
+  @Override
+  public void iterationDone(Model model, int iteration, int epoch) {
+    FitSync s = FitSync.current();
+    if (s == null || !s.fitId().equals(syncedFit) || !(model instanceof ComputationGraph g)) {
+      return;
+    }
+    minibatches++;
+    // DL4J adds 1 after the listeners: the next minibatch then runs at this global step
+    long step = s.firstStep() + minibatches / FitSync.tasksInJvm();
+    g.getConfiguration().setIterationCount((int) step - 1);
+  }
 
   @Override
   public void onEpochStart(Model model) {
@@ -43,5 +61,6 @@ final class DriverSyncListener extends BaseTrainingListener implements java.io.S
     g.getConfiguration().setIterationCount((int) s.firstStep());
     g.getConfiguration().setEpochCount(s.epoch());
     syncedFit = s.fitId();
+    minibatches = 0;
   }
 }

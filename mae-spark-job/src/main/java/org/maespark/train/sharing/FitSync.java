@@ -1,6 +1,7 @@
 package org.maespark.train.sharing;
 
 import java.io.Serializable;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.spark.broadcast.Broadcast;
 import org.deeplearning4j.spark.api.worker.NetBroadcastTuple;
 
@@ -19,9 +20,25 @@ record FitSync(String fitId, int epoch, long firstStep, Broadcast<NetBroadcastTu
     implements Serializable {
 
   private static volatile FitSync current;
+  private static final AtomicInteger TASKS = new AtomicInteger();
 
+  /** Called by every training task of the fit in this JVM before DL4J's worker runs. */
   static void publish(FitSync s) {
-    current = s;
+    synchronized (FitSync.class) {
+      if (current == null || !current.fitId.equals(s.fitId)) {
+        current = s;
+        TASKS.set(0);
+      }
+      TASKS.incrementAndGet();
+    }
+  }
+
+  /**
+   * Training tasks of the current fit in this JVM: DL4J trains one model per JVM, which takes one
+   * minibatch of each of them per global step.
+   */
+  static int tasksInJvm() {
+    return Math.max(1, TASKS.get());
   }
 
   static FitSync current() {

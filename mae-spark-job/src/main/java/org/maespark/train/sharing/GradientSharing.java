@@ -1,10 +1,12 @@
 package org.maespark.train.sharing;
 
 import java.time.Duration;
+import java.util.UUID;
 import org.apache.spark.SparkConf;
 import org.deeplearning4j.optimize.solvers.accumulation.encoding.threshold.AdaptiveThresholdAlgorithm;
 import org.deeplearning4j.spark.api.TrainingMaster;
 import org.maespark.train.TrainConfig;
+import org.nd4j.linalg.schedule.ISchedule;
 import org.nd4j.parameterserver.distributed.conf.VoidConfiguration;
 import org.nd4j.parameterserver.distributed.enums.ExecutionMode;
 
@@ -13,27 +15,38 @@ import org.nd4j.parameterserver.distributed.enums.ExecutionMode;
  * run. The driver trains the same way as with parameter averaging: per fit an RDD of {@code
  * workers} partitions holding {@code train.averaging_frequency} minibatches each, in order; here
  * that count is the number of steps between re-syncs of the workers with the driver (one fit).
- * Workers exchange sparse updates after every step, so unlike averaging a larger count costs no
- * accuracy, only a wider window for lost in-flight updates.
+ * Workers exchange sparse updates after every step, so a larger count costs no accuracy, only a
+ * wider window for lost in-flight updates; fewer, longer fits are also cheaper.
  *
  * <pre>
- * GradientSharing gs = GradientSharing.forRun(sparkConf, train, sharing, workers);
+ * GradientSharing gs = GradientSharing.forRun(sparkConf, train, sharing, workers, recipe, peakLr);
+ * LrInstaller.install(graph, gs.workerSchedule());
  * new SparkComputationGraph(jsc, graph, gs.forFit(epoch, firstStep)).fitMultiDataSet(rdd);
  * </pre>
  */
 public final class GradientSharing {
   private final SyncedSharedTrainingMaster master;
+  private final ISchedule workerSchedule;
 
-  private GradientSharing(SyncedSharedTrainingMaster master) {
+  private GradientSharing(SyncedSharedTrainingMaster master, ISchedule workerSchedule) {
     this.master = master;
+    this.workerSchedule = workerSchedule;
   }
 
   /**
    * The run's master. The controller (driver) address is {@code spark.driver.host}, which every
    * executor already reaches.
+   *
+   * @param recipe the recipe's LR schedule (absolute LR, per global step)
+   * @param peakLr its largest value; {@code train.threshold} is the encoding threshold there
    */
   public static GradientSharing forRun(
-      SparkConf spark, TrainConfig t, SharingConfig s, int workers) {
+      SparkConf spark,
+      TrainConfig t,
+      SharingConfig s,
+      int workers,
+      ISchedule recipe,
+      double peakLr) {
     String host = spark.get("spark.driver.host", null);
     if (host == null || host.isBlank()) {
       throw new IllegalStateException(
@@ -48,9 +61,14 @@ public final class GradientSharing {
             .networkMask(s.networkMask().isEmpty() ? null : s.networkMask())
             .executionMode(ExecutionMode.MANAGED)
             .build();
+    ISchedule workerLr = new WorkerShareSchedule(recipe, workers);
     var threshold =
-        new FlooredThresholdAlgorithm(
-            new AdaptiveThresholdAlgorithm(t.threshold()), t.thresholdMin());
+        new SharingThresholdAlgorithm(
+            new AdaptiveThresholdAlgorithm(t.threshold() / (peakLr / workers)),
+            workerLr,
+            t.thresholdMin(),
+            // names this run's threshold memory in each JVM; identity only, no training draw
+            UUID.randomUUID().toString());
     return new GradientSharing(
         new SyncedSharedTrainingMaster(
             v,
@@ -59,7 +77,16 @@ public final class GradientSharing {
             t.batchPerWorker(),
             t.prefetch(),
             t.averagingFrequency(),
-            Duration.ofSeconds(s.stallTimeoutSeconds())));
+            Duration.ofSeconds(s.stallTimeoutSeconds())),
+        workerLr);
+  }
+
+  /**
+   * The schedule the workers' updaters must run ({@link WorkerShareSchedule}: the recipe's LR
+   * divided by the workers, since their updates add up).
+   */
+  public ISchedule workerSchedule() {
+    return workerSchedule;
   }
 
   /**

@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * fit's global step ({@link DriverSyncListener}); runs the fit under a Spark job group watched by a
  * {@link StallWatchdog}; after the fit waits until no update is in flight to the driver, applies
  * what arrived, and advances the driver's step by {@code stepsPerFit} (DL4J's shared master leaves
- * the driver's iteration count untouched, which the LR schedule and checkpoints read).
+ * the driver's iteration count untouched, which the LR schedule and checkpoints read) and reports
+ * the workers' mean last loss as the fit's score.
  */
 final class SyncedSharedTrainingMaster extends SharedTrainingMaster {
   private static final Logger LOG = LoggerFactory.getLogger(SyncedSharedTrainingMaster.class);
@@ -129,7 +130,9 @@ final class SyncedSharedTrainingMaster extends SharedTrainingMaster {
     getUpdatesConsumer().flush();
     ComputationGraph g = graph.getNetwork();
     g.getConfiguration().setIterationCount((int) (fit.firstStep() + stepsPerFit));
-    g.getConfiguration().setEpochCount(fit.epoch());
+    // DL4J's shared master sets the score on the graph but not on the SparkComputationGraph,
+    // whose getScore() the driver reads (parameter averaging sets both)
+    graph.setScore(g.score());
   }
 
   private GradientSharingStalledException stalled(FitSync fit, Throwable cause) {

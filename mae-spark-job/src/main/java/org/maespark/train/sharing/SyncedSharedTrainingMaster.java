@@ -113,7 +113,7 @@ final class SyncedSharedTrainingMaster extends SharedTrainingMaster {
             });
     try {
       doIterationMDS(graph, data, 1, 1);
-    } catch (RuntimeException e) {
+    } catch (Exception e) { // Spark's SparkException is checked, thrown through Scala
       if (dog.fired()) {
         ModelParameterServer.getInstance().shutdown();
         throw stalled(fit, e);

@@ -69,7 +69,7 @@ with DAG(
         task_id="data_prep",
         conn_id="spark_default",
         application=f"{MAE_HOME}/mae-dist/target/mae-spark-0.1.0-SNAPSHOT-cpu.jar",
-        java_class="org.maespark.cli.Main",
+        java_class="org.maespark.data.DataPrepMain",
         name="mae-data-prep-{{ ds }}",
         conf=mae_spark_conf(f"{MAE_HOME}/deploy/conf/mae-spark.conf"),
         num_executors=16,
@@ -79,7 +79,6 @@ with DAG(
         # Shipped to the driver's working directory (the connection may use cluster deploy mode).
         files=f"{MAE_HOME}/conf/data-prep.properties",
         application_args=[
-            "data-prep",
             "--conf",
             "data-prep.properties",
             "--input",

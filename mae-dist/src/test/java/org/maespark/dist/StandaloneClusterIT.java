@@ -6,20 +6,28 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * The shaded application jar on a real Spark standalone cluster: a master and two single-core
- * workers as separate JVMs on loopback, jobs sent by {@code spark-submit} with the settings in
- * {@code deploy/conf/mae-spark.conf}, through {@code deploy/bin/mae-submit} and the Spark home's
- * {@code bin/spark-submit} (Spark's own launcher).
+ * workers as separate JVMs on loopback, every job sent with {@code deploy/bin/mae-submit} (and so
+ * with {@code deploy/conf/mae-spark.conf}) through the Spark home's {@code bin/spark-submit}.
+ * data-prep, one-epoch pretraining with each training master, evaluate, the notebook on the trained
+ * checkpoint, and an executor killed in the middle of an epoch for each training master.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class StandaloneClusterIT {
 
   static final Path JAR = Path.of(System.getProperty("mae.dist.jar"));
@@ -27,61 +35,316 @@ class StandaloneClusterIT {
   static final Path SPARK_HOME = Path.of(System.getProperty("mae.spark.home"));
   static final List<String> OPENS =
       Arrays.asList(System.getProperty("mae.jvm.opens").trim().split("\\s+"));
+  static final Path PRESET = Path.of("src/test/resources/cluster-test.properties").toAbsolutePath();
+
+  /** A job that runs longer than this is a hang (the whole class stays within minutes). */
+  static final int JOB_LIMIT_S = 300;
 
   static StandaloneCluster cluster;
+  static Path work;
+  static Path dataset;
+  static final StringBuilder REPORT = new StringBuilder();
 
   @BeforeAll
   static void startCluster() throws Exception {
-    Path work = Path.of("target", "cluster-it").toAbsolutePath();
+    work = Path.of("target", "cluster-it").toAbsolutePath();
+    deleteTree(work);
     cluster = StandaloneCluster.start(SPARK_HOME, work, OPENS, 2, 1);
   }
 
   @AfterAll
-  static void stopCluster() {
+  static void stopCluster() throws IOException {
     if (cluster != null) {
       cluster.close();
+    }
+    if (REPORT.length() > 0) {
+      Files.writeString(work.resolve("report.txt"), REPORT);
+      System.out.println("cluster test report:\n" + REPORT);
     }
   }
 
   @Test
+  @Order(1)
   void clusterCheckRunsOnBothExecutorsWithKryo() throws Exception {
-    Process submit =
-        cluster.submit(
-            "cluster-check",
-            REPO.resolve("deploy/bin/mae-submit"),
-            Map.of("MAE_JAR", JAR.toString(), "MAE_MAIN", "org.maespark.dist.ClusterCheck"),
-            SMALL_EXECUTORS,
-            List.of("4"));
-    int rc = await(submit, "cluster-check", 240);
-    String log = Files.readString(cluster.logFile("cluster-check"));
-    assertEquals(0, rc, "mae-submit exit code; see " + cluster.logFile("cluster-check"));
+    Job job = submit("cluster-check", Map.of("MAE_MAIN", "org.maespark.dist.ClusterCheck"), "4");
+    job.assertOk();
+    assertTrue(job.log().contains("4 tasks on 2 executor JVMs"), job.tail());
+    assertTrue(job.log().contains("org.nd4j.linalg.cpu.nativecpu.CpuBackend"), job.tail());
+    assertTrue(job.log().contains("cluster check passed"), job.tail());
+  }
+
+  @Test
+  @Order(2)
+  void dataPrepWritesACompleteDataset() throws Exception {
+    Path out = dataset();
+    assertTrue(Files.exists(out.resolve("_SUCCESS")), out + " has no _SUCCESS");
+    assertTrue(Files.exists(out.resolve("manifest.json")));
+    // A rerun is refused: the dataset is published once, replaced only with --overwrite.
+    Job again =
+        submit(
+            "data-prep-again",
+            Map.of(),
+            "data-prep",
+            "--conf",
+            PRESET.toString(),
+            "--input",
+            REPO.resolve("samples/fmnist").toString(),
+            "--output",
+            out.toString());
+    assertEquals(1, again.rc, again.tail());
+    assertTrue(again.log().contains("already exists"), again.tail());
+  }
+
+  @Test
+  @Order(3)
+  void pretrainOneEpochWithParameterAveraging() throws Exception {
+    pretrainOneEpoch("parameter_averaging");
+  }
+
+  @Test
+  @Order(4)
+  void pretrainOneEpochWithGradientSharing() throws Exception {
+    pretrainOneEpoch("gradient_sharing");
+  }
+
+  @Test
+  @Order(5)
+  void evaluateAndNotebookOnTheTrainedCheckpoint() throws Exception {
+    Path ckpt = work.resolve("ckpt-parameter_averaging");
+    Path evalOut = work.resolve("eval");
+    Job eval =
+        submit(
+            "evaluate",
+            Map.of(),
+            "evaluate",
+            "--config",
+            PRESET.toString(),
+            "--checkpoint",
+            ckpt.toString(),
+            "--dataset",
+            dataset().toString(),
+            "--output",
+            evalOut.toString());
+    eval.assertOk();
+    assertTrue(Files.size(evalOut.resolve("eval.json")) > 0, "eval.json written");
+    Path executed =
+        NotebookRunner.execute(
+            REPO.resolve("notebooks/inspect_checkpoint.ipynb"), ckpt, work.resolve("notebook"));
+    assertTrue(Files.readString(executed).contains("model.patch matches state.json"));
+    REPORT.append(String.format("evaluate: %.0f s%n", eval.seconds));
+  }
+
+  @Test
+  @Order(6)
+  void executorKilledMidEpochWithParameterAveraging() throws Exception {
+    killExecutorMidEpoch("parameter_averaging");
+  }
+
+  @Test
+  @Order(7)
+  void executorKilledMidEpochWithGradientSharing() throws Exception {
+    killExecutorMidEpoch("gradient_sharing");
+  }
+
+  private void pretrainOneEpoch(String trainer) throws Exception {
+    Path ckpt = work.resolve("ckpt-" + trainer);
+    Job job = pretrain("pretrain-" + trainer, trainer, ckpt, 1);
+    job.assertOk();
+    List<String> names = Checkpoints.verify(ckpt);
+    assertEquals(List.of("epoch-00001"), names);
+    assertTrue(!Checkpoints.metrics(ckpt).isEmpty(), "metrics.jsonl has a record");
     assertTrue(
-        log.contains("4 tasks on 2 executor JVMs"), "both executors ran tasks:\n" + tail(log));
-    assertTrue(log.contains("org.nd4j.linalg.cpu.nativecpu.CpuBackend"), tail(log));
-    assertTrue(log.contains("cluster check passed"), tail(log));
+        job.log().contains("executor 0") && job.log().contains("executor 1"),
+        "tasks ran on both executors");
+    REPORT.append(String.format("pretrain 1 epoch, %s: %.0f s%n", trainer, job.seconds));
+  }
+
+  /**
+   * Three epochs; once epoch 1's checkpoint is published and epoch 2's tasks start, one executor
+   * JVM is killed (SIGKILL). The run must end by itself within the limit -- completed (Spark
+   * rescheduled the work) or failed -- and a failed run must complete with {@code --resume auto}.
+   * Every checkpoint left behind must be complete and loadable.
+   */
+  private void killExecutorMidEpoch(String trainer) throws Exception {
+    Path ckpt = work.resolve("fault-" + trainer);
+    String name = "fault-" + trainer;
+    Process p = startPretrain(name, trainer, ckpt, 3);
+    Instant start = Instant.now();
+    awaitFile(p, name, ckpt.resolve("latest"));
+    int tasksBefore = count(cluster.logFile(name), "Starting task");
+    while (count(cluster.logFile(name), "Starting task") == tasksBefore && p.isAlive()) {
+      Thread.sleep(100); // epoch 2 has begun on the executors
+    }
+    List<ProcessHandle> executors = cluster.executors();
+    assertTrue(!executors.isEmpty() && p.isAlive(), "run still training with executors");
+    ProcessHandle victim = executors.get(0);
+    victim.destroyForcibly();
+    Instant killed = Instant.now();
+    boolean ended = p.waitFor(JOB_LIMIT_S, TimeUnit.SECONDS);
+    if (!ended) {
+      p.descendants().forEach(ProcessHandle::destroyForcibly);
+      p.destroyForcibly();
+    }
+    double afterKill = Duration.between(killed, Instant.now()).toMillis() / 1000.0;
+    String outcome;
+    if (!ended) {
+      outcome = "HUNG (no exit " + JOB_LIMIT_S + " s after the kill)";
+    } else if (p.exitValue() == 0) {
+      outcome = String.format("completed %.0f s after the kill (Spark rescheduled)", afterKill);
+    } else {
+      Job resumed = pretrain(name + "-resume", trainer, ckpt, 3);
+      outcome =
+          String.format(
+              "failed %.0f s after the kill (exit %d); --resume auto %s in %.0f s",
+              afterKill,
+              p.exitValue(),
+              resumed.rc == 0 ? "completed" : "FAILED (exit " + resumed.rc + ")",
+              resumed.seconds);
+      resumed.assertOk();
+      assertTrue(resumed.log().contains("resumed from"), "resumed, not restarted");
+    }
+    REPORT.append(
+        String.format(
+            "kill executor mid-epoch, %s: killed pid %d %.0f s into the run; %s%n",
+            trainer, victim.pid(), Duration.between(start, killed).toMillis() / 1000.0, outcome));
+    assertTrue(ended, trainer + ": " + outcome + "; see " + cluster.logFile(name));
+    List<String> names = Checkpoints.verify(ckpt);
+    assertEquals("epoch-00003", names.get(names.size() - 1), "training reached epoch 3");
+  }
+
+  // --- helpers ---
+
+  static synchronized Path dataset() throws Exception {
+    if (dataset == null) {
+      Path out = work.resolve("dataset");
+      Job job =
+          submit(
+              "data-prep",
+              Map.of(),
+              "data-prep",
+              "--conf",
+              PRESET.toString(),
+              "--input",
+              REPO.resolve("samples/fmnist").toString(),
+              "--output",
+              out.toString());
+      job.assertOk();
+      REPORT.append(String.format("data-prep (2,300 images): %.0f s%n", job.seconds));
+      dataset = out;
+    }
+    return dataset;
+  }
+
+  private static Job pretrain(String name, String trainer, Path ckpt, int epochs) throws Exception {
+    Instant start = Instant.now();
+    Process p = startPretrain(name, trainer, ckpt, epochs);
+    return Job.await(name, p, start);
+  }
+
+  private static Process startPretrain(String name, String trainer, Path ckpt, int epochs)
+      throws Exception {
+    return cluster.submit(
+        name,
+        REPO.resolve("deploy/bin/mae-submit"),
+        Map.of("MAE_JAR", JAR.toString()),
+        SMALL_EXECUTORS,
+        List.of(
+            "pretrain",
+            "--config",
+            PRESET.toString(),
+            "--set",
+            "train.trainer=" + trainer,
+            "--set",
+            "train.epochs=" + epochs,
+            "--dataset",
+            dataset().toString(),
+            "--checkpoints",
+            ckpt.toString(),
+            "--resume",
+            "auto"));
+  }
+
+  static Job submit(String name, Map<String, String> env, String... appArgs) throws Exception {
+    Map<String, String> all = new java.util.HashMap<>(env);
+    all.put("MAE_JAR", JAR.toString());
+    Instant start = Instant.now();
+    Process p =
+        cluster.submit(
+            name, REPO.resolve("deploy/bin/mae-submit"), all, SMALL_EXECUTORS, List.of(appArgs));
+    return Job.await(name, p, start);
   }
 
   /** Executors small enough for two on a 2-core CI machine; no web UI ports. */
   static final List<String> SMALL_EXECUTORS =
       List.of("--conf", "spark.executor.memory=1536m", "--conf", "spark.ui.enabled=false");
 
-  /** Waits for a submitted job; a job that outlives the limit is killed and the test fails. */
-  static int await(Process p, String name, int seconds) throws InterruptedException, IOException {
-    if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
-      p.descendants().forEach(ProcessHandle::destroyForcibly);
-      p.destroyForcibly();
-      p.waitFor(10, TimeUnit.SECONDS);
-      throw new AssertionError(
-          name
-              + " still running after "
-              + seconds
-              + " s (hang); log:\n"
-              + tail(Files.readString(cluster.logFile(name))));
+  /** A finished submission: exit code, wall time, log. */
+  record Job(String name, int rc, double seconds) {
+    static Job await(String name, Process p, Instant start) throws Exception {
+      if (!p.waitFor(JOB_LIMIT_S, TimeUnit.SECONDS)) {
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
+        p.waitFor(10, TimeUnit.SECONDS);
+        throw new AssertionError(
+            name
+                + " still running after "
+                + JOB_LIMIT_S
+                + " s (hang); log:\n"
+                + StandaloneClusterIT.tail(name));
+      }
+      return new Job(name, p.exitValue(), Duration.between(start, Instant.now()).toMillis() / 1e3);
     }
-    return p.exitValue();
+
+    String log() throws IOException {
+      return Files.readString(cluster.logFile(name));
+    }
+
+    String tail() throws IOException {
+      return StandaloneClusterIT.tail(name);
+    }
+
+    void assertOk() throws IOException {
+      assertEquals(0, rc, name + " exit code; log " + cluster.logFile(name) + ":\n" + tail());
+    }
   }
 
-  static String tail(String log) {
-    return log.length() <= 6000 ? log : log.substring(log.length() - 6000);
+  static String tail(String name) throws IOException {
+    String log = Files.readString(cluster.logFile(name));
+    return log.length() <= 8000 ? log : log.substring(log.length() - 8000);
+  }
+
+  private static void awaitFile(Process p, String name, Path file) throws Exception {
+    Instant deadline = Instant.now().plusSeconds(JOB_LIMIT_S);
+    while (!Files.exists(file)) {
+      if (!p.isAlive()) {
+        throw new AssertionError(name + " ended before writing " + file + ":\n" + tail(name));
+      }
+      if (Instant.now().isAfter(deadline)) {
+        throw new AssertionError(name + ": no " + file + " after " + JOB_LIMIT_S + " s");
+      }
+      Thread.sleep(200);
+    }
+  }
+
+  private static int count(Path log, String needle) throws IOException {
+    String text = Files.readString(log);
+    int n = 0;
+    for (int i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + 1)) {
+      n++;
+    }
+    return n;
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    List<Path> all = new ArrayList<>();
+    try (var s = Files.walk(dir)) {
+      s.forEach(all::add);
+    }
+    for (int i = all.size() - 1; i >= 0; i--) {
+      Files.deleteIfExists(all.get(i));
+    }
   }
 }

@@ -75,12 +75,15 @@ public final class TrainStepBench {
     INDArray noise = Nd4j.rand(DataType.FLOAT, batch, c.numPatches()); // [N, L]
     MultiDataSet mds = MaeModel.batch(imgs, noise);
     double[] step = new double[spec.steps()];
+    double[] cpu = new double[spec.steps()];
     for (int i = 0; i < spec.warmup() + spec.steps(); i++) {
+      long c0 = processCpuNanos();
       long t0 = System.nanoTime();
       model.graph().fit(mds);
       double s = (System.nanoTime() - t0) / 1e9;
       if (i >= spec.warmup()) {
         step[i - spec.warmup()] = s;
+        cpu[i - spec.warmup()] = (processCpuNanos() - c0) / 1e9;
       }
     }
     double[] fwd = new double[Math.max(3, spec.steps() / 2)];
@@ -95,7 +98,7 @@ public final class TrainStepBench {
     double med = median(step);
     System.out.printf(
         "BENCH config=%s variant=%s batch=%d img_per_s=%.2f peak_rss_mib=%d step_s=%.3f"
-            + " step_min_s=%.3f fwd_s=%.3f loss=%.4f%n",
+            + " step_min_s=%.3f fwd_s=%.3f img_per_cpu_s=%.2f loss=%.4f%n",
         spec.name(),
         variant,
         batch,
@@ -104,6 +107,7 @@ public final class TrainStepBench {
         med,
         Arrays.stream(step).min().orElse(0),
         median(fwd),
+        batch / median(cpu),
         model.graph().score());
   }
 
@@ -136,6 +140,13 @@ public final class TrainStepBench {
     double[] s = v.clone();
     Arrays.sort(s);
     return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  }
+
+  /** CPU time of this process (all threads, incl. native ones). */
+  private static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean)
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
   }
 
   /** VmHWM of /proc/self/status (Linux), -1 elsewhere. */

@@ -26,6 +26,8 @@ import picocli.CommandLine.Option;
     name = "evaluate",
     description = "Evaluate a checkpoint: val loss, kNN top-1, linear probe, recon.png.")
 final class EvaluateCommand implements Callable<Integer> {
+  @Mixin VerboseOption verbose;
+
   @Mixin ConfigOptions config;
 
   @Option(

@@ -13,6 +13,7 @@ import org.maespark.model.SafeTensors;
 import org.maespark.train.LoadedCheckpoint;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -22,6 +23,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "export", description = "Export encoder-only and full safetensors.")
 final class ExportCommand implements Callable<Integer> {
+  @Mixin VerboseOption verbose;
+
   static final String ENCODER = "encoder.safetensors";
   static final String FULL = "mae_full.safetensors";
 

@@ -15,6 +15,7 @@ import org.maespark.train.Seeds;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -23,6 +24,8 @@ import picocli.CommandLine.Parameters;
     name = "inspect",
     description = "Print a checkpoint's summary; with --images, write their reconstructions.")
 final class InspectCommand implements Callable<Integer> {
+  @Mixin VerboseOption verbose;
+
   @Parameters(index = "0", description = "Checkpoint directory or checkpoint root.")
   String checkpoint;
 

@@ -2,15 +2,15 @@ package org.maespark.cli;
 
 import java.io.PrintWriter;
 import org.maespark.conf.ConfigException;
+import org.maespark.data.DataPrepCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 /**
- * The one entry point, under {@code spark-submit} or {@code deploy/bin/mae}: {@code pretrain |
- * evaluate | inspect | export}. Bad arguments, unknown config keys and bad values end with exit
- * code 1 and one line naming the problem, before Spark starts; {@code --verbose} adds the stack
- * trace.
+ * The one entry point, under {@code spark-submit} or {@code deploy/bin/mae}: {@code data-prep |
+ * pretrain | evaluate | inspect | export} ({@code data-prep} is data-prep's own command class). Bad
+ * arguments, unknown config keys and bad values end with exit code 1 and one line naming the
+ * problem, before Spark starts; {@code --verbose} adds the stack trace.
  */
 @Command(
     name = "mae",
@@ -23,16 +23,11 @@ import picocli.CommandLine.Option;
       ExportCommand.class
     })
 public final class Main implements Runnable {
-  @Option(
-      names = "--verbose",
-      scope = CommandLine.ScopeType.INHERIT,
-      description = "Print stack traces of errors.")
-  boolean verbose;
-
   @Override
   public void run() {
     throw new CommandLine.ParameterException(
-        new CommandLine(this), "a command is required: pretrain, evaluate, inspect or export");
+        new CommandLine(this),
+        "a command is required: data-prep, pretrain, evaluate, inspect or export");
   }
 
   public static void main(String[] args) {
@@ -47,6 +42,7 @@ public final class Main implements Runnable {
   /** As {@link #execute(String...)}, errors to {@code err} (null: standard error). */
   public static int execute(PrintWriter err, String... args) {
     CommandLine cli = new CommandLine(new Main());
+    cli.addSubcommand("data-prep", new DataPrepCommand());
     if (err != null) {
       cli.setErr(err);
     }

@@ -25,6 +25,8 @@ import picocli.CommandLine.Option;
 /** {@code pretrain}: dataset -> checkpoints. */
 @Command(name = "pretrain", description = "Pretrain an MAE on a data-prep dataset.")
 final class PretrainCommand implements Callable<Integer> {
+  @Mixin VerboseOption verbose;
+
   private static final Logger LOG = LoggerFactory.getLogger(PretrainCommand.class);
 
   @Mixin ConfigOptions config;
@@ -80,6 +82,7 @@ final class PretrainCommand implements Callable<Integer> {
     MaeConfig model = MaeConfig.fromSettings(s);
     MaeOptimizer.fromSettings(s, 0.0); // validates the optimizer keys
     TrainConfig train = TrainConfig.fromSettings(s);
+    SharingConfig.fromSettings(s); // validates the gradient-sharing keys
     CheckpointConfig ckpt = CheckpointConfig.fromSettings(s);
     EvalConfig eval = EvalConfig.fromSettings(s);
     DataPrepConfig.fromSettings(s); // a preset may carry data-prep's keys for the same run
@@ -110,10 +113,8 @@ final class PretrainCommand implements Callable<Integer> {
               r.ckpt().dir() + " already holds checkpoints; use --resume auto or a new directory");
         }
       }
-      Evaluator eval =
-          r.eval().everyEpochs() > 0
-              ? new Evaluator(spark, data, r.train().normalize(), r.eval(), false)
-              : null;
+      // always: recon.png goes into every checkpoint; metrics only every eval.every epochs
+      Evaluator eval = new Evaluator(spark, data, r.train().normalize(), r.eval(), false);
       Pretrainer.Result res =
           new Pretrainer(
                   spark,

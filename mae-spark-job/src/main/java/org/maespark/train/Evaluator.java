@@ -19,15 +19,18 @@ import org.slf4j.LoggerFactory;
  * with fixed seeded masks (the same every epoch, so epochs compare), weighted kNN top-1 on cls and
  * mean-pooled features of val against train, an optional linear probe, and the reconstruction
  * picture. Images are the centre views ({@code augment = none}), normalised as in training. The row
- * sets are collected once; {@code eval.max_train} / {@code eval.max_val} cap them (first rows by
- * row id, a fixed pseudo-random subset) for large datasets.
+ * sets are collected to the driver once (the training rows only when kNN first needs them) and held
+ * as uint8 patches; {@code eval.max_train} / {@code eval.max_val} cap them (first rows by row id, a
+ * fixed pseudo-random subset), which large datasets need.
  */
 public final class Evaluator implements Pretrainer.Evaluation {
   private static final Logger LOG = LoggerFactory.getLogger(Evaluator.class);
   public static final String RECON = "recon.png";
 
   private final EvalConfig cfg;
-  private final List<TrainRow> train;
+  private final SparkSession spark;
+  private final String uri;
+  private List<TrainRow> train; // collected on first use: only kNN and the probe need it
   private final List<TrainRow> val;
   private final int numClasses;
   private final double[] mean;
@@ -41,10 +44,11 @@ public final class Evaluator implements Pretrainer.Evaluation {
   public Evaluator(
       SparkSession spark, DatasetInfo data, String normalize, EvalConfig cfg, boolean probe) {
     this.cfg = cfg;
-    this.train = collect(spark, data.uri(), "train", cfg.maxTrain());
+    this.spark = spark;
+    this.uri = data.uri();
     this.val = collect(spark, data.uri(), "val", cfg.maxVal());
     int maxLabel = -1;
-    for (TrainRow r : train) {
+    for (TrainRow r : val) {
       maxLabel = Math.max(maxLabel, r.label());
     }
     this.numClasses = Math.max(data.numClasses(), maxLabel + 1);
@@ -54,8 +58,15 @@ public final class Evaluator implements Pretrainer.Evaluation {
     this.probe = probe;
   }
 
+  private List<TrainRow> train() {
+    if (train == null) {
+      train = collect(spark, uri, "train", cfg.maxTrain());
+    }
+    return train;
+  }
+
   private static List<TrainRow> collect(SparkSession spark, String uri, String split, int max) {
-    List<TrainRow> rows = new ArrayList<>(DatasetReader.rows(spark, uri, split).collect());
+    List<TrainRow> rows = new ArrayList<>(TrainRows.rows(spark, uri, split).collect());
     rows.sort(Comparator.comparingLong(TrainRow::index));
     return max > 0 && rows.size() > max ? new ArrayList<>(rows.subList(0, max)) : rows;
   }
@@ -66,14 +77,17 @@ public final class Evaluator implements Pretrainer.Evaluation {
 
   @Override
   public Map<String, Object> evaluate(PretrainModel model, int epoch) {
+    if (val.isEmpty()) {
+      throw new IllegalArgumentException("dataset " + uri + " has no validation rows to evaluate");
+    }
     long t0 = System.nanoTime();
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("val_loss", valLoss(model));
     boolean labelled = numClasses > 1 && val.stream().allMatch(r -> r.label() >= 0);
     if (labelled) {
-      INDArray ftr = features(model, train); // [N, 2D]
+      INDArray ftr = features(model, train()); // [N, 2D]
       INDArray fva = features(model, val); // [M, 2D]
-      int[] ltr = labels(train);
+      int[] ltr = labels(train());
       int[] lva = labels(val);
       long d = ftr.size(1) / 2;
       var cls = org.nd4j.linalg.indexing.NDArrayIndex.interval(0, d);
@@ -115,10 +129,10 @@ public final class Evaluator implements Pretrainer.Evaluation {
 
   /** kNN top-1 of the raw (normalised, centre-view) pixels: the baseline features must beat. */
   public double rawPixelKnn(PretrainModel model) {
-    INDArray tr = images(model, train);
+    INDArray tr = images(model, train());
     INDArray va = images(model, val);
     return Knn.top1(
-        tr, labels(train), va, labels(val), numClasses, cfg.knnK(), cfg.knnTemperature());
+        tr, labels(train()), va, labels(val), numClasses, cfg.knnK(), cfg.knnTemperature());
   }
 
   /** Mean masked loss over the val set; masks from {@code eval.mask_seed} and the row id. */

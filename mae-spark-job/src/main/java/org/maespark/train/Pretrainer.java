@@ -86,8 +86,7 @@ public final class Pretrainer {
     CheckpointStore store = CheckpointStore.open(ckpt.dir(), jsc.hadoopConfiguration());
 
     JavaRDD<TrainRow> rows =
-        DatasetReader.rows(spark, dataset.uri(), "train")
-            .persist(StorageLevel.MEMORY_AND_DISK_SER());
+        TrainRows.rows(spark, dataset.uri(), "train").persist(StorageLevel.MEMORY_AND_DISK_SER());
     long trainImages = rows.count();
     int workers = train.resolveWorkers(jsc.defaultParallelism());
     RunPlan plan = RunPlan.derive(train, workers, trainImages);
@@ -138,13 +137,14 @@ public final class Pretrainer {
     double lastLoss = Double.NaN;
     for (int epoch = startEpoch; epoch < lastEpoch; epoch++) {
       EpochStats stats =
-          trainEpoch(jsc, model, rows, epoch, workers, plan, augmenter, schedule, sharing);
+          trainEpoch(jsc, model, rows, epoch, workers, plan, augmenter, schedule, store, sharing);
       stepsThisRun += plan.stepsPerEpoch();
       lastLoss = stats.meanLoss();
       int done = epoch + 1;
       double elapsed = (System.nanoTime() - runStart) / 1e9;
       double eta = elapsed / stepsThisRun * (train.epochs() - done) * (double) plan.stepsPerEpoch();
       Map<String, Object> metrics = new LinkedHashMap<>();
+      metrics.put("kind", "epoch");
       metrics.put("epoch", done);
       metrics.put("step", step(model));
       metrics.put("train_loss", stats.meanLoss());
@@ -180,7 +180,9 @@ public final class Pretrainer {
       RunPlan plan,
       Augmenter augmenter,
       LrSchedule schedule,
-      GradientSharing sharing) {
+      CheckpointStore store,
+      GradientSharing sharing)
+      throws IOException {
     long t0 = System.nanoTime();
     long rounds = plan.roundsPerEpoch(train.averagingFrequency());
     double lossSum = 0;
@@ -211,16 +213,30 @@ public final class Pretrainer {
         if (step(model) - lastLogStep >= train.logEverySteps()) {
           lastLogStep = step(model);
           double sec = (System.nanoTime() - t0) / 1e9;
+          double doneFraction = (double) (r + 1) / rounds;
+          double eta =
+              sec / doneFraction * (train.epochs() - epoch - doneFraction); // this epoch's pace
+          Map<String, Object> line = new LinkedHashMap<>();
+          line.put("kind", "step");
+          line.put("epoch", epoch + 1);
+          line.put("step", step(model));
+          line.put("loss", loss);
+          line.put("lr", schedule.lrAtStep(step(model) - 1));
+          line.put("img_per_s", (r + 1) * ep.roundImages() / sec);
+          line.put("epoch_elapsed_s", sec);
+          line.put("eta_s", eta);
           LOG.info(
               String.format(
-                  "epoch %d step %d (%d/%d this epoch) loss %.4f lr %.4e %.1f img/s",
+                  "epoch %d step %d (%d/%d this epoch) loss %.4f lr %.4e %.1f img/s, ETA %.0f s",
                   epoch + 1,
                   step(model),
                   (r + 1) * train.averagingFrequency(),
                   plan.stepsPerEpoch(),
                   loss,
                   schedule.lrAtStep(step(model) - 1),
-                  (r + 1) * ep.roundImages() / sec));
+                  (r + 1) * ep.roundImages() / sec,
+                  eta));
+          store.appendMetrics(line);
         }
       }
     }

@@ -9,6 +9,10 @@ import org.apache.spark.sql.SparkSession;
  * {@code local[*]}. Kryo with ND4J's registrator is always on (INDArrays travel as raw buffers).
  */
 public final class SparkSessions {
+  /** ND4J's registrator (INDArrays as raw buffers) and records through Java serialization. */
+  public static final String KRYO_REGISTRATORS =
+      "org.nd4j.kryo.Nd4jRegistrator," + RecordKryoRegistrator.class.getName();
+
   private SparkSessions() {}
 
   /** Settings every job needs, on top of whatever the submit gave. */
@@ -18,7 +22,7 @@ public final class SparkSessions {
       conf.setMaster("local[*]");
     }
     conf.set("spark.serializer", "org.apache.spark.serializer.KryoSerializer");
-    conf.set("spark.kryo.registrator", "org.nd4j.kryo.Nd4jRegistrator");
+    conf.set("spark.kryo.registrator", KRYO_REGISTRATORS);
     conf.setIfMissing("spark.kryoserializer.buffer.max", "1g");
     conf.setIfMissing("spark.ui.enabled", "false");
     return conf;

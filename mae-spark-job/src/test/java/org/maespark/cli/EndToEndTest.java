@@ -92,7 +92,10 @@ class EndToEndTest {
     ObjectMapper om = new ObjectMapper();
     List<JsonNode> metrics = new ArrayList<>();
     for (String l : Files.readAllLines(ckpt.resolve("metrics.jsonl"))) {
-      metrics.add(om.readTree(l));
+      JsonNode n = om.readTree(l);
+      if (n.get("kind").asText().equals("epoch")) {
+        metrics.add(n);
+      }
     }
     assertEquals(4, metrics.size());
     double first = metrics.get(0).get("train_loss").asDouble();
@@ -180,6 +183,18 @@ class EndToEndTest {
     assertEquals(1, msg.lines().count(), msg);
 
     err = new StringWriter();
+    rc =
+        Main.execute(
+            new PrintWriter(err),
+            "data-prep",
+            "--input",
+            "/nonexistent/tree",
+            "--output",
+            "/tmp/o");
+    assertEquals(1, rc); // data-prep's own command, mounted in the one CLI
+    assertTrue(err.toString().contains("/nonexistent/tree"), err.toString());
+
+    err = new StringWriter();
     rc = Main.execute(new PrintWriter(err), "pretrain", "--set", "train.epochs=3");
     assertEquals(1, rc);
     assertTrue(err.toString().contains("--dataset"), err.toString());
@@ -197,5 +212,19 @@ class EndToEndTest {
             "train.blr=fast");
     assertEquals(1, rc);
     assertTrue(err.toString().contains("'train.blr' = 'fast'"), err.toString());
+
+    err = new StringWriter();
+    rc =
+        Main.execute(
+            new PrintWriter(err),
+            "pretrain",
+            "--dataset",
+            "/x",
+            "--checkpoints",
+            "/y",
+            "--set",
+            "train.sharing_stall_timeout_s=0");
+    assertEquals(1, rc);
+    assertTrue(err.toString().contains("'train.sharing_stall_timeout_s' = 0"), err.toString());
   }
 }

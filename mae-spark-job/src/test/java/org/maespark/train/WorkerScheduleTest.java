@@ -41,7 +41,7 @@ class WorkerScheduleTest {
     LrInstaller.install(m.graph(), schedule);
     Augmenter aug = new Augmenter(8, 1, 4, true, true, new double[] {0.5}, new double[] {0.25}, 1);
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    try (EpochPlan ep = new EpochPlan(DatasetReader.rows(spark, uri, "train"), 1, 0, 2, t, aug)) {
+    try (EpochPlan ep = new EpochPlan(TrainRows.rows(spark, uri, "train"), 1, 0, 2, t, aug)) {
       // round 0 is step 0: warmup LR 0, so the weights must not move
       INDArray p0 = m.graph().params().dup();
       fitRound(jsc, m, t, ep, 0);

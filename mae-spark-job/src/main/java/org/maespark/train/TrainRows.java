@@ -3,24 +3,24 @@ package org.maespark.train;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.maespark.data.DatasetReader;
 
 /**
- * Reads one split of a data-prep dataset into {@link TrainRow}s. The row identity that seeds crops,
- * masks and the shuffle is a 64-bit hash of the row's {@code key} (its path), so it does not depend
- * on how files are listed or partitioned.
+ * One split of a data-prep dataset (read through data-prep's {@code DatasetReader}, which checks
+ * the manifest, {@code _SUCCESS} and the columns) as {@link TrainRow}s. The row identity that seeds
+ * crops, masks and the shuffle is a 64-bit hash of the row's {@code key} (its path), so it does not
+ * depend on how files are listed or partitioned.
  */
-public final class DatasetReader {
-  private DatasetReader() {}
+public final class TrainRows {
+  private TrainRows() {}
 
   /** Rows of {@code split} ("train" / "val") under the dataset root. */
   public static JavaRDD<TrainRow> rows(SparkSession spark, String datasetUri, String split) {
-    String path = datasetUri.endsWith("/") ? datasetUri + split : datasetUri + "/" + split;
-    return spark
-        .read()
-        .parquet(path)
+    return DatasetReader.open(spark, datasetUri)
+        .split(split)
         .select("key", "label", "height", "width", "patch", "patches")
         .javaRDD()
-        .map(DatasetReader::toRow);
+        .map(TrainRows::toRow);
   }
 
   static TrainRow toRow(Row r) {

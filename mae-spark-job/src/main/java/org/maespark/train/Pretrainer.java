@@ -105,8 +105,7 @@ public final class Pretrainer {
                 train,
                 SharingConfig.fromSettings(Settings.parse(configText)),
                 workers,
-                schedule,
-                plan.absoluteLr())
+                schedule)
             : null;
     LrInstaller.install(model.graph(), sharing != null ? sharing.workerSchedule() : schedule);
     LOG.info("{}; model: {} trainable parameters", schedule, model.paramCount());

@@ -23,8 +23,9 @@ import org.maespark.conf.Settings;
  * @param trainer {@code parameter_averaging} or {@code gradient_sharing}
  * @param averagingFrequency steps each worker takes between parameter averagings
  * @param prefetch minibatches each worker prefetches asynchronously
- * @param threshold gradient sharing: initial encoding threshold
- * @param thresholdMin gradient sharing: lower bound of the adaptive threshold
+ * @param threshold gradient sharing: initial encoding threshold as a fraction of the workers'
+ *     current LR (an Adam update is about LR-sized per element); adapted to the sparsity target
+ * @param thresholdMin gradient sharing: absolute lower bound of the adaptive threshold
  * @param logEverySteps progress line every this many steps (besides the per-epoch line)
  * @param maxStepsPerEpoch cap on steps per epoch (0 = the whole split); for smoke runs and tests
  */
@@ -110,7 +111,7 @@ public record TrainConfig(
         s.getChoice("train.trainer", PARAMETER_AVERAGING, PARAMETER_AVERAGING, GRADIENT_SHARING),
         s.getInt("train.averaging_frequency", 1),
         s.getInt("train.prefetch", 2),
-        s.getDouble("train.threshold", 1e-3),
+        s.getDouble("train.threshold", 0.1),
         s.getDouble("train.threshold_min", 1e-5),
         s.getInt("train.log_every_steps", 200),
         s.getInt("train.max_steps_per_epoch", 0));

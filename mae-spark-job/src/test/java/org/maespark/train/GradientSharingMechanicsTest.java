@@ -127,7 +127,7 @@ class GradientSharingMechanicsTest {
   void workersRunTheRecipeLrDividedByWorkersAndItSurvivesTheJsonRoundTrip() {
     TinyModel model = new TinyModel(3, 8, 4);
     GradientSharing gs =
-        GradientSharing.forRun(jsc.getConf(), train(3), sharing(900), 2, lrUntilStep6(), 0.01);
+        GradientSharing.forRun(jsc.getConf(), train(3), sharing(900), 2, lrUntilStep6());
     LrInstaller.install(model.graph(), gs.workerSchedule());
     var conf =
         org.deeplearning4j.nn.conf.ComputationGraphConfiguration.fromJson(
@@ -146,7 +146,7 @@ class GradientSharingMechanicsTest {
     TinyModel model = new TinyModel(3, 8, 4);
     ComputationGraph g = model.graph();
     GradientSharing gs =
-        GradientSharing.forRun(jsc.getConf(), train(3), sharing(900), 2, lrUntilStep6(), 0.01);
+        GradientSharing.forRun(jsc.getConf(), train(3), sharing(900), 2, lrUntilStep6());
     LrInstaller.install(g, gs.workerSchedule());
 
     // fit 1 (steps 0-2): the worker's copy and the driver's learn together
@@ -179,7 +179,7 @@ class GradientSharingMechanicsTest {
     TinyModel model = new TinyModel(5, 8, 4);
     ComputationGraph g = model.graph();
     GradientSharing gs =
-        GradientSharing.forRun(jsc.getConf(), train(3), sharing(3), 2, lrUntilStep6(), 0.01);
+        GradientSharing.forRun(jsc.getConf(), train(3), sharing(3), 2, lrUntilStep6());
     LrInstaller.install(g, gs.workerSchedule());
     // partition 1 never delivers its data, as a replacement executor stuck in the handshake
     JavaRDD<MultiDataSet> stuck =
@@ -206,7 +206,7 @@ class GradientSharingMechanicsTest {
     TinyModel fresh = new TinyModel(6, 8, 4);
     INDArray before = fresh.graph().params().dup();
     GradientSharing again =
-        GradientSharing.forRun(jsc.getConf(), train(3), sharing(900), 2, lrUntilStep6(), 0.01);
+        GradientSharing.forRun(jsc.getConf(), train(3), sharing(900), 2, lrUntilStep6());
     LrInstaller.install(fresh.graph(), again.workerSchedule());
     new SparkComputationGraph(jsc, fresh.graph(), again.forFit(0, 0))
         .fitMultiDataSet(jsc.parallelize(batches(6, 3), 2));

@@ -19,7 +19,7 @@ import org.nd4j.parameterserver.distributed.enums.ExecutionMode;
  * wider window for lost in-flight updates; fewer, longer fits are also cheaper.
  *
  * <pre>
- * GradientSharing gs = GradientSharing.forRun(sparkConf, train, sharing, workers, recipe, peakLr);
+ * GradientSharing gs = GradientSharing.forRun(sparkConf, train, sharing, workers, recipe);
  * LrInstaller.install(graph, gs.workerSchedule());
  * new SparkComputationGraph(jsc, graph, gs.forFit(epoch, firstStep)).fitMultiDataSet(rdd);
  * </pre>
@@ -38,7 +38,6 @@ public final class GradientSharing {
    * executor already reaches.
    *
    * @param recipe the recipe's LR schedule (absolute LR, per global step)
-   * @param peakLr its largest value; {@code train.threshold} is the encoding threshold there
    */
   public static GradientSharing forRun(
       SparkConf spark,
@@ -64,7 +63,7 @@ public final class GradientSharing {
     ISchedule workerLr = new WorkerShareSchedule(recipe, workers);
     var threshold =
         new SharingThresholdAlgorithm(
-            new AdaptiveThresholdAlgorithm(t.threshold() / (peakLr / workers)),
+            new AdaptiveThresholdAlgorithm(t.threshold()),
             workerLr,
             t.thresholdMin(),
             // names this run's threshold memory in each JVM; identity only, no training draw

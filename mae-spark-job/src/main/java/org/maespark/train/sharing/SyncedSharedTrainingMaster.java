@@ -91,6 +91,7 @@ final class SyncedSharedTrainingMaster extends SharedTrainingMaster {
       throw new IllegalStateException("beginFit(epoch, firstStep) must precede every fit");
     }
     FitSync fit = next;
+    long updatesBefore = updates.count();
     AeronSettings.apply();
     prepareNetworkAndStuff(null, graph);
     if (!counting) {
@@ -128,6 +129,17 @@ final class SyncedSharedTrainingMaster extends SharedTrainingMaster {
       settle();
     }
     getUpdatesConsumer().flush();
+    if (updates.count() == updatesBefore) {
+      LOG.warn(
+          "gradient sharing: no update reached the driver in epoch {} steps {}-{}; the driver's"
+              + " model did not change (threshold too high for the LR, see train.threshold, or"
+              + " executors not connected to {}:{})",
+          fit.epoch() + 1,
+          fit.firstStep(),
+          fit.firstStep() + stepsPerFit - 1,
+          voidConfiguration.getControllerAddress(),
+          voidConfiguration.getUnicastControllerPort());
+    }
     ComputationGraph g = graph.getNetwork();
     g.getConfiguration().setIterationCount((int) (fit.firstStep() + stepsPerFit));
     // DL4J's shared master sets the score on the graph but not on the SparkComputationGraph,

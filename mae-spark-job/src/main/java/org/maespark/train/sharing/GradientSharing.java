@@ -40,12 +40,7 @@ public final class GradientSharing {
    * @param recipe the recipe's LR schedule (absolute LR, per global step)
    */
   public static GradientSharing forRun(
-      SparkConf spark,
-      TrainConfig t,
-      SharingConfig s,
-      int workers,
-      ISchedule recipe,
-      double peakLr) {
+      SparkConf spark, TrainConfig t, SharingConfig s, int workers, ISchedule recipe) {
     String host = spark.get("spark.driver.host", null);
     if (host == null || host.isBlank()) {
       throw new IllegalStateException(

@@ -127,7 +127,12 @@ class GradientSharingTest {
     assertTrue(pa[3] < pa[0], "parameter averaging did not learn: " + pa[0] + " -> " + pa[3]);
     assertTrue(gs[3] < gs[0], "gradient sharing did not learn: " + gs[0] + " -> " + gs[3]);
     assertWithin("final", gs[3], pa[3]);
-    assertWithin("mean over epochs", mean(gs), mean(pa));
+    assertTrue(
+        mean(gs) <= 1.02 * mean(pa),
+        String.format(
+            "mean over epochs: gradient sharing %.5f trails parameter averaging %.5f by more than"
+                + " 2%%",
+            mean(gs), mean(pa)));
     for (int e = 0; e < 4; e++) {
       assertTrue(
           gs[e] <= 1.02 * pa[e],

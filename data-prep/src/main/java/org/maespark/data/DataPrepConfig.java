@@ -24,9 +24,13 @@ import org.maespark.conf.Settings;
  *     the shorter side at least this many times image_size (data.decode_oversample, 4)
  * @param maxDecodePixels hard cap on decoded pixels per image, reached by subsampling; bounds
  *     executor memory (data.max_decode_pixels, 16777216)
+ * @param decoder auto | turbojpeg (libjpeg-turbo via JNA, needs libturbojpeg installed) | imageio
+ *     (TwelveMonkeys + JDK, pure Java); auto = turbojpeg where it loads (data.decoder, auto)
  * @param maxFileMib files larger than this are rejected unread (data.max_file_mib, 64)
  * @param seed seed of the write-time shuffle (data.seed, 0)
  * @param shardMib target Parquet shard size (data.shard_mib, 128)
+ * @param compression Parquet codec of the shards: snappy (saves ~16% on photos), zstd, gzip or none
+ *     (data.parquet_compression, snappy)
  * @param shardRows rows per shard instead of a size; 0 = derive from shard_mib (data.shard_rows, 0)
  * @param valLabels URI of LOC_val_solution.csv for a flat val/ folder; empty = look for it in the
  *     input root (data.val_labels, empty)
@@ -43,9 +47,11 @@ public record DataPrepConfig(
     int minSide,
     int decodeOversample,
     long maxDecodePixels,
+    String decoder,
     int maxFileMib,
     long seed,
     int shardMib,
+    String compression,
     int shardRows,
     String valLabels,
     String failOnKey)
@@ -70,8 +76,18 @@ public record DataPrepConfig(
         "data.max_decode_pixels",
         maxDecodePixels,
         ">= image_size^2");
+    require(
+        List.of("auto", "turbojpeg", "imageio").contains(decoder),
+        "data.decoder",
+        decoder,
+        "auto, turbojpeg or imageio");
     require(maxFileMib >= 1, "data.max_file_mib", maxFileMib, ">= 1");
     require(shardMib >= 1, "data.shard_mib", shardMib, ">= 1");
+    require(
+        List.of("snappy", "zstd", "gzip", "none").contains(compression),
+        "data.parquet_compression",
+        compression,
+        "snappy, zstd, gzip or none");
     require(shardRows >= 0, "data.shard_rows", shardRows, ">= 0");
     splits = List.copyOf(splits);
     extensions = List.copyOf(extensions);
@@ -94,12 +110,36 @@ public record DataPrepConfig(
         s.getInt("data.min_side", 8),
         s.getInt("data.decode_oversample", 4),
         s.getLong("data.max_decode_pixels", 16L << 20),
+        s.getString("data.decoder", "auto"),
         s.getInt("data.max_file_mib", 64),
         s.getLong("data.seed", 0),
         s.getInt("data.shard_mib", 128),
+        s.getString("data.parquet_compression", "snappy"),
         s.getInt("data.shard_rows", 0),
         s.getString("data.val_labels", ""),
         s.getString("data.fail_on_key", ""));
+  }
+
+  /** This config with "auto" settled to the decoder that loads here (see ImageDecoder#resolve). */
+  public DataPrepConfig withResolvedDecoder() {
+    return new DataPrepConfig(
+        imageSize,
+        patch,
+        channels,
+        layout,
+        splits,
+        extensions,
+        minSide,
+        decodeOversample,
+        maxDecodePixels,
+        ImageDecoder.resolve(decoder),
+        maxFileMib,
+        seed,
+        shardMib,
+        compression,
+        shardRows,
+        valLabels,
+        failOnKey);
   }
 
   /** Rows per Parquet shard: shard_rows, or shard_mib over the size of one row. */

@@ -1,6 +1,7 @@
 package org.maespark.data;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -48,8 +49,9 @@ public final class DataPrepJob {
    */
   public DataPrepJob(SparkSession spark, DataPrepConfig config, Map<String, String> resolved) {
     this.spark = spark;
-    this.config = config;
+    this.config = config.withResolvedDecoder();
     this.resolvedConfig = new TreeMap<>(resolved);
+    this.resolvedConfig.put("data.decoder", this.config.decoder());
   }
 
   /** Builds the dataset at {@code output} from the tree at {@code input}; returns its manifest. */
@@ -65,18 +67,30 @@ public final class DataPrepJob {
     Path staging = null;
     boolean published = false;
     try {
-      List<String> classes =
+      // one pass over the listing: (split, synset, reject stage or "") -> files
+      Map<List<String>, Long> summary =
           entries
-              .filter(e -> e.reject() == null && !e.synset().isEmpty())
-              .map(FileEntry::synset)
+              .map(
+                  e -> List.of(e.split(), e.synset(), e.reject() == null ? "" : e.reject().stage()))
+              .countByValue();
+      List<String> classes =
+          summary.keySet().stream()
+              .filter(k -> k.get(2).isEmpty() && !k.get(1).isEmpty())
+              .map(k -> k.get(1))
               .distinct()
-              .collect()
-              .stream()
               .sorted()
               .toList();
-      Map<String, Long> perSplit =
-          entries.filter(e -> e.reject() == null).map(FileEntry::split).countByValue();
-      long inputFiles = entries.count();
+      Map<String, Long> perSplit = new TreeMap<>();
+      Map<String, Long> rejectsByStage = new TreeMap<>();
+      long inputFiles = 0;
+      for (Map.Entry<List<String>, Long> e : summary.entrySet()) {
+        inputFiles += e.getValue();
+        if (e.getKey().get(2).isEmpty()) {
+          perSplit.merge(e.getKey().get(0), e.getValue(), Long::sum);
+        } else {
+          rejectsByStage.merge(e.getKey().get(2), e.getValue(), Long::sum);
+        }
+      }
       LOG.info(
           "input {}: layout {}, {} files, {} classes, per split {}",
           in,
@@ -90,25 +104,20 @@ public final class DataPrepJob {
       }
       JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
       Broadcast<Map<String, Integer>> labels = jsc.broadcast(classIndex);
-      HadoopConf conf = new HadoopConf(hadoop);
+      // once per executor, not once per task: a Configuration serializes to tens of KB
+      Broadcast<HadoopConf> conf = jsc.broadcast(new HadoopConf(hadoop));
       staging = publisher.createStaging();
 
       MessageDigest digest = SplitStats.sha256();
       digest.update(header().getBytes(StandardCharsets.UTF_8));
       Map<String, DatasetManifest.Split> splits = new LinkedHashMap<>();
-      Map<String, Long> rejectsByStage = new TreeMap<>();
       long[][] trainMoments = null;
-      List<JavaRDD<Row>> rejectRows = new ArrayList<>();
-      rejectRows.add(entries.filter(e -> e.reject() != null).map(DataPrepJob::rejectRow));
-      entries
-          .filter(e -> e.reject() != null)
-          .map(e -> e.reject().stage())
-          .countByValue()
-          .forEach((k, v) -> rejectsByStage.merge(k, v, Long::sum));
+      List<Row> decodeRejects = new ArrayList<>();
       for (String split : listing.splits()) {
         long files = perSplit.getOrDefault(split, 0L);
         int shards = ShufflePlan.shards(files, config.rowsPerShard());
         long seed = config.seed();
+        Path statsDir = new Path(staging, "_stats/" + split);
         JavaRDD<Outcome> outcomes =
             entries
                 .filter(e -> e.reject() == null && e.split().equals(split))
@@ -118,28 +127,22 @@ public final class DataPrepJob {
                             ShufflePlan.shard(ShufflePlan.sortKey(seed, e.key()), shards), e))
                 .partitionBy(new ShufflePlan.ShardPartitioner(shards))
                 .values()
-                .mapPartitions(new DecodeShard(config, conf, labels))
-                // decoded once, then read by the stats pass and the two writes
-                .persist(StorageLevel.DISK_ONLY());
-        cached.add(outcomes);
-        int channels = config.channels();
-        List<SplitStats> stats =
-            new ArrayList<>(
-                outcomes
-                    .mapPartitionsWithIndex((i, it) -> SplitStats.of(i, it, channels), true)
-                    .collect());
-        stats.sort((a, b) -> Integer.compare(a.shard(), b.shard()));
+                // one pass: rows stream to Parquet, each task leaves its shard's summary
+                .mapPartitions(new DecodeShard(config, conf, labels, statsDir.toString()));
         Path dir = new Path(staging, split);
         int size = config.imageSize();
         int patch = config.patch();
+        int channels = config.channels();
         spark
             .createDataFrame(
                 outcomes.filter(Outcome::ok).map(o -> row(o, size, patch)), DatasetSchema.ROWS)
             .write()
             .option("mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
+            .option("compression", config.compression())
             .mode(SaveMode.ErrorIfExists)
             .parquet(dir.toString());
-        rejectRows.add(outcomes.filter(o -> !o.ok()).map(DataPrepJob::rejectRow));
+        List<SplitStats> stats = readStats(statsDir, shards, hadoop);
+        stats.forEach(st -> st.rejects().forEach(o -> decodeRejects.add(rejectRow(o))));
         List<DatasetManifest.Shard> shardFiles = renameShards(dir, hadoop, stats);
         long rows = 0;
         Map<String, Long> perClass = new TreeMap<>();
@@ -162,8 +165,14 @@ public final class DataPrepJob {
         splits.put(split, new DatasetManifest.Split(rows, perClass, shardFiles));
         LOG.info("split {}: {} rows in {} shards", split, rows, shardFiles.size());
       }
+      staging.getFileSystem(hadoop).delete(new Path(staging, "_stats"), true);
       spark
-          .createDataFrame(jsc.union(rejectRows.toArray(JavaRDD[]::new)), DatasetSchema.REJECTS)
+          .createDataFrame(
+              entries
+                  .filter(e -> e.reject() != null)
+                  .map(DataPrepJob::rejectRow)
+                  .union(jsc.parallelize(decodeRejects, 1)),
+              DatasetSchema.REJECTS)
           .repartition(1)
           .sortWithinPartitions(DatasetSchema.REJECT_KEY)
           .write()
@@ -213,6 +222,21 @@ public final class DataPrepJob {
       }
       cached.forEach(JavaRDD::unpersist);
     }
+  }
+
+  /** One summary per shard, in shard order; a missing one means a task did not finish. */
+  private static List<SplitStats> readStats(Path dir, int shards, Configuration hadoop)
+      throws IOException {
+    FileSystem fs = dir.getFileSystem(hadoop);
+    List<SplitStats> stats = new ArrayList<>();
+    for (int i = 0; i < shards; i++) {
+      Path p = new Path(dir, DecodeShard.statsFile(i));
+      try (InputStream in = fs.open(p)) {
+        stats.add(SplitStats.read(in));
+      }
+    }
+    fs.delete(dir, true);
+    return stats;
   }
 
   /** What the digest covers besides the rows: the stored format. */

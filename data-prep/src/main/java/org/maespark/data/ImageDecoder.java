@@ -38,22 +38,43 @@ public final class ImageDecoder {
   private final int targetSide;
   private final int oversample;
   private final long maxPixels;
+  private final TurboJpeg turbo;
 
   /**
    * @param minSide reject when the shorter side is below this
    * @param targetSide the shorter side the image will be resized to (bounds subsampling)
    * @param oversample keep at least {@code oversample * targetSide} on the shorter side
    * @param maxPixels never decode more pixels than this (subsample further if needed)
+   * @param decoder "turbojpeg" (libjpeg-turbo for grey/colour JPEGs, ImageIO for the rest) or
+   *     "imageio" (TwelveMonkeys + JDK for everything); see {@link #resolve}
    */
-  public ImageDecoder(int minSide, int targetSide, int oversample, long maxPixels) {
+  public ImageDecoder(int minSide, int targetSide, int oversample, long maxPixels, String decoder) {
     this.minSide = minSide;
     this.targetSide = targetSide;
     this.oversample = oversample;
     this.maxPixels = maxPixels;
+    this.turbo = resolve(decoder).equals("turbojpeg") ? new TurboJpeg() : null;
   }
 
   public static ImageDecoder of(DataPrepConfig c) {
-    return new ImageDecoder(c.minSide(), c.imageSize(), c.decodeOversample(), c.maxDecodePixels());
+    return new ImageDecoder(
+        c.minSide(), c.imageSize(), c.decodeOversample(), c.maxDecodePixels(), c.decoder());
+  }
+
+  /**
+   * "auto" becomes "turbojpeg" when libturbojpeg loads here, else "imageio". The driver resolves it
+   * once, so every executor decodes the same way (huge images differ slightly between the two:
+   * DCT-domain scaling vs subsampling) and a missing library fails loudly instead of silently.
+   */
+  public static String resolve(String decoder) {
+    if (decoder.equals("auto")) {
+      return TurboJpeg.available() ? "turbojpeg" : "imageio";
+    }
+    if (decoder.equals("turbojpeg") && !TurboJpeg.available()) {
+      throw new IllegalStateException(
+          "data.decoder=turbojpeg but libturbojpeg cannot be loaded: " + TurboJpeg.loadError());
+    }
+    return decoder;
   }
 
   /** What a decode produced: pixels in display orientation, and the original size. */
@@ -64,6 +85,12 @@ public final class ImageDecoder {
       throw new RejectException("read", "empty file (0 bytes)");
     }
     String format = sniff(bytes);
+    if (turbo != null && format.equals("jpeg")) {
+      Decoded d = decodeTurbo(bytes);
+      if (d != null) {
+        return d;
+      }
+    }
     List<String> warnings = new ArrayList<>();
     ImageReader reader = null;
     try (ImageInputStream in = new ByteArrayImageInputStream(bytes)) {
@@ -72,10 +99,7 @@ public final class ImageDecoder {
       reader.setInput(in, true, true);
       int w = reader.getWidth(0);
       int h = reader.getHeight(0);
-      if (Math.min(w, h) < minSide) {
-        throw new RejectException(
-            "size", "image is " + w + "x" + h + ", shorter side below data.min_side=" + minSide);
-      }
+      checkMinSide(w, h);
       int s = subsampling(w, h);
       ImageReadParam param = reader.getDefaultReadParam();
       if (s > 1) {
@@ -102,6 +126,35 @@ public final class ImageDecoder {
       if (reader != null) {
         reader.dispose();
       }
+    }
+  }
+
+  /** Null when this JPEG is for ImageIO (CMYK/YCCK, or beyond what 1/8 scaling bounds). */
+  private Decoded decodeTurbo(byte[] bytes) throws RejectException {
+    TurboJpeg.Header h = turbo.header(bytes);
+    if (TurboJpeg.isCmyk(h)) {
+      return null;
+    }
+    checkMinSide(h.width(), h.height());
+    int s = subsampling(h.width(), h.height());
+    int denom = s >= 8 ? 8 : s >= 4 ? 4 : s >= 2 ? 2 : 1;
+    if ((double) h.width() / denom * h.height() / denom > maxPixels) {
+      return null;
+    }
+    Pixels px = turbo.decode(bytes, h, denom);
+    int orientation = ExifOrientation.read(bytes);
+    boolean swap = orientation >= 5;
+    return new Decoded(
+        ExifOrientation.apply(px, orientation),
+        swap ? h.height() : h.width(),
+        swap ? h.width() : h.height(),
+        "jpeg");
+  }
+
+  private void checkMinSide(int w, int h) throws RejectException {
+    if (Math.min(w, h) < minSide) {
+      throw new RejectException(
+          "size", "image is " + w + "x" + h + ", shorter side below data.min_side=" + minSide);
     }
   }
 

@@ -92,7 +92,7 @@ final class ImageTree {
         layout.equals("splits") ? valSolution(fs, root, config) : Map.of();
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Broadcast<Map<String, String>> solution = jsc.broadcast(valSynsets);
-    HadoopConf conf = new HadoopConf(hadoop);
+    Broadcast<HadoopConf> conf = jsc.broadcast(new HadoopConf(hadoop));
     String prefix = root.toString().endsWith("/") ? root.toString() : root + "/";
     List<String> extensions = config.extensions();
     int slices = Math.max(1, Math.min(dirs.size(), jsc.defaultParallelism() * 4));
@@ -109,9 +109,10 @@ final class ImageTree {
     return new Listing(entries, layout, splits);
   }
 
-  private static List<String[]> listRecursively(String dir, HadoopConf conf) throws IOException {
+  private static List<String[]> listRecursively(String dir, Broadcast<HadoopConf> conf)
+      throws IOException {
     Path p = new Path(dir);
-    FileSystem fs = p.getFileSystem(conf.get());
+    FileSystem fs = p.getFileSystem(conf.value().get());
     List<String[]> out = new ArrayList<>();
     RemoteIterator<LocatedFileStatus> it = fs.listFiles(p, true);
     while (it.hasNext()) {

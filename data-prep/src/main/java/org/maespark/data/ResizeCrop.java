@@ -41,34 +41,54 @@ public final class ResizeCrop {
     int rows = y1 - y0;
     byte[] src = in.data();
     byte[] mid = new byte[rows * size * c]; // [rows, size, C]
+    int half = 1 << (PRECISION_BITS - 1);
     for (int y = 0; y < rows; y++) {
       int srow = (y0 + y) * w * c;
       int drow = y * size * c;
       for (int x = 0; x < size; x++) {
-        int xmin = cx.min[x];
         int n = cx.len[x];
         int kb = x * cx.ksize;
-        for (int ch = 0; ch < c; ch++) {
-          int ss = 1 << (PRECISION_BITS - 1);
-          for (int k = 0; k < n; k++) {
-            ss += (src[srow + (xmin + k) * c + ch] & 0xff) * cx.k[kb + k];
+        int base = srow + cx.min[x] * c;
+        if (c == 3) { // all channels in one sweep over the taps
+          int s0 = half;
+          int s1 = half;
+          int s2 = half;
+          for (int k = 0; k < n; k++, base += 3) {
+            int wk = cx.k[kb + k];
+            s0 += (src[base] & 0xff) * wk;
+            s1 += (src[base + 1] & 0xff) * wk;
+            s2 += (src[base + 2] & 0xff) * wk;
           }
-          mid[drow + x * c + ch] = clip8(ss);
+          mid[drow + 3 * x] = clip8(s0);
+          mid[drow + 3 * x + 1] = clip8(s1);
+          mid[drow + 3 * x + 2] = clip8(s2);
+        } else {
+          int s0 = half;
+          for (int k = 0; k < n; k++) {
+            s0 += (src[base + k] & 0xff) * cx.k[kb + k];
+          }
+          mid[drow + x] = clip8(s0);
         }
       }
     }
+    // vertical pass: whole rows at a time, so the inner loop runs over contiguous bytes
     byte[] out = new byte[size * size * c]; // [size, size, C]
     int rowBytes = size * c;
+    int[] acc = new int[rowBytes];
     for (int y = 0; y < size; y++) {
-      int ymin = cy.min[y] - y0;
+      java.util.Arrays.fill(acc, half);
       int n = cy.len[y];
       int kb = y * cy.ksize;
-      for (int i = 0; i < rowBytes; i++) {
-        int ss = 1 << (PRECISION_BITS - 1);
-        for (int k = 0; k < n; k++) {
-          ss += (mid[(ymin + k) * rowBytes + i] & 0xff) * cy.k[kb + k];
+      for (int k = 0; k < n; k++) {
+        int wk = cy.k[kb + k];
+        int off = (cy.min[y] - y0 + k) * rowBytes;
+        for (int i = 0; i < rowBytes; i++) {
+          acc[i] += (mid[off + i] & 0xff) * wk;
         }
-        out[y * rowBytes + i] = clip8(ss);
+      }
+      int o = y * rowBytes;
+      for (int i = 0; i < rowBytes; i++) {
+        out[o + i] = clip8(acc[i]);
       }
     }
     return new Pixels(out, size, size, c);

@@ -1,20 +1,24 @@
 package org.maespark.data;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
+import java.io.OutputStream;
 import java.io.Serializable;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
  * What one shard (partition) of a split holds: rows per synset, per-channel pixel sums for the
- * mean/std, rejects per stage, and a SHA-256 of its rows in order. Shards combine in partition
- * order, so the dataset digest covers the contents and their order.
+ * mean/std, its rejects, and a SHA-256 of its rows in order. Shards combine in partition order, so
+ * the dataset digest covers the contents and their order.
  */
 record SplitStats(
     int shard,
@@ -23,21 +27,34 @@ record SplitStats(
     long[] sum,
     long[] sumSquares,
     Map<String, Long> rejectsByStage,
+    List<Outcome> rejects,
     byte[] digest)
     implements Serializable {
 
-  static Iterator<SplitStats> of(int shard, Iterator<Outcome> outcomes, int channels) {
-    MessageDigest sha = sha256();
-    long rows = 0;
-    Map<String, Long> perSynset = new TreeMap<>();
-    Map<String, Long> rejects = new TreeMap<>();
-    long[] sum = new long[channels];
-    long[] sq = new long[channels];
-    while (outcomes.hasNext()) {
-      Outcome o = outcomes.next();
+  /** Accumulates one shard's outcomes in order, as the task produces them. */
+  static final class Builder {
+    private final int shard;
+    private final int channels;
+    private final MessageDigest sha = sha256();
+    private final Map<String, Long> perSynset = new TreeMap<>();
+    private final Map<String, Long> rejectsByStage = new TreeMap<>();
+    private final List<Outcome> rejects = new ArrayList<>(); // no pixels: key and reason only
+    private final long[] sum;
+    private final long[] sq;
+    private long rows;
+
+    Builder(int shard, int channels) {
+      this.shard = shard;
+      this.channels = channels;
+      this.sum = new long[channels];
+      this.sq = new long[channels];
+    }
+
+    void add(Outcome o) {
       if (!o.ok()) {
-        rejects.merge(o.reject().stage(), 1L, Long::sum);
-        continue;
+        rejectsByStage.merge(o.reject().stage(), 1L, Long::sum);
+        rejects.add(o);
+        return;
       }
       rows++;
       perSynset.merge(o.synset(), 1L, Long::sum);
@@ -64,9 +81,24 @@ record SplitStats(
       sha.update(syn);
       sha.update(p);
     }
-    List<SplitStats> one = new ArrayList<>();
-    one.add(new SplitStats(shard, rows, perSynset, sum, sq, rejects, sha.digest()));
-    return one.iterator();
+
+    SplitStats build() {
+      return new SplitStats(shard, rows, perSynset, sum, sq, rejectsByStage, rejects, sha.digest());
+    }
+  }
+
+  void write(OutputStream out) throws IOException {
+    try (ObjectOutputStream o = new ObjectOutputStream(out)) {
+      o.writeObject(this);
+    }
+  }
+
+  static SplitStats read(InputStream in) throws IOException {
+    try (ObjectInputStream o = new ObjectInputStream(in)) {
+      return (SplitStats) o.readObject();
+    } catch (ClassNotFoundException e) {
+      throw new IOException(e);
+    }
   }
 
   static MessageDigest sha256() {

@@ -53,6 +53,13 @@ class DataPrepJobTest {
     assertEquals("splits", m.layout());
     assertTrue(Files.exists(out.resolve("_SUCCESS")));
     assertEquals(m.digest(), Files.readString(out.resolve("_SUCCESS")).trim());
+    try (Stream<Path> top = Files.list(out)) { // nothing else (checksum .crc files aside)
+      assertEquals(
+          Set.of("_SUCCESS", "manifest.json", "train", "val", "rejects"),
+          top.map(p -> p.getFileName().toString())
+              .filter(n -> !n.startsWith("."))
+              .collect(Collectors.toSet()));
+    }
 
     DatasetReader reader = DatasetReader.open(spark, out.toString()).require(256, 16, 3);
     Map<String, Row> rows = new HashMap<>();

@@ -15,6 +15,7 @@ import org.maespark.train.MaeTrainModel;
 import org.maespark.train.Pretrainer;
 import org.maespark.train.SparkSessions;
 import org.maespark.train.TrainConfig;
+import org.maespark.train.sharing.SharingConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -67,6 +68,7 @@ final class PretrainCommand implements Callable<Integer> {
     MaeConfig.fromSettings(s);
     MaeOptimizer.fromSettings(s, 0.0);
     TrainConfig.fromSettings(s);
+    SharingConfig.fromSettings(s);
     CheckpointConfig.fromSettings(s);
     EvalConfig.fromSettings(s);
     DataPrepConfig.fromSettings(s);
@@ -80,7 +82,7 @@ final class PretrainCommand implements Callable<Integer> {
     MaeConfig model = MaeConfig.fromSettings(s);
     MaeOptimizer.fromSettings(s, 0.0); // validates the optimizer keys
     TrainConfig train = TrainConfig.fromSettings(s);
-    Pretrainer.requireSupportedTrainer(train);
+    SharingConfig.fromSettings(s); // validates the gradient-sharing keys
     CheckpointConfig ckpt = CheckpointConfig.fromSettings(s);
     EvalConfig eval = EvalConfig.fromSettings(s);
     DataPrepConfig.fromSettings(s); // a preset may carry data-prep's keys for the same run

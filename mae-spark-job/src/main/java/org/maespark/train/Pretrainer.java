@@ -13,6 +13,9 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
+import org.maespark.conf.Settings;
+import org.maespark.train.sharing.GradientSharing;
+import org.maespark.train.sharing.SharingConfig;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
@@ -77,7 +80,6 @@ public final class Pretrainer {
    * complete checkpoint when there is one.
    */
   public Result run(boolean resume, int stopAfterEpoch) throws IOException {
-    requireSupportedTrainer(train);
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     PretrainModel model = modelFactory.apply(train.seed());
     dataset.checkFits(model.imgSize(), model.patch(), model.channels());
@@ -96,7 +98,16 @@ public final class Pretrainer {
             train.warmupEpochs(),
             train.epochs(),
             plan.stepsPerEpoch());
-    LrInstaller.install(model.graph(), schedule);
+    GradientSharing sharing =
+        train.trainer().equals(TrainConfig.GRADIENT_SHARING)
+            ? GradientSharing.forRun(
+                jsc.getConf(),
+                train,
+                SharingConfig.fromSettings(Settings.parse(configText)),
+                workers,
+                schedule)
+            : null;
+    LrInstaller.install(model.graph(), sharing != null ? sharing.workerSchedule() : schedule);
     LOG.info("{}; model: {} trainable parameters", schedule, model.paramCount());
 
     int startEpoch = 0;
@@ -125,7 +136,7 @@ public final class Pretrainer {
     double lastLoss = Double.NaN;
     for (int epoch = startEpoch; epoch < lastEpoch; epoch++) {
       EpochStats stats =
-          trainEpoch(jsc, model, rows, epoch, workers, plan, augmenter, schedule, store);
+          trainEpoch(jsc, model, rows, epoch, workers, plan, augmenter, schedule, store, sharing);
       stepsThisRun += plan.stepsPerEpoch();
       lastLoss = stats.meanLoss();
       int done = epoch + 1;
@@ -153,21 +164,6 @@ public final class Pretrainer {
     return new Result(lastEpoch, step(model), lastLoss);
   }
 
-  /**
-   * Refuses {@code gradient_sharing}: DL4J M2's SharedTrainingMaster ignores its port, loses
-   * updates after the first epoch and hangs on a lost executor (STACK.md); until this project's
-   * fixes are proven against parameter averaging, running it would silently train worse.
-   */
-  public static void requireSupportedTrainer(TrainConfig t) {
-    if (!t.trainer().equals(TrainConfig.PARAMETER_AVERAGING)) {
-      throw new org.maespark.conf.ConfigException(
-          "config key 'train.trainer' = '"
-              + t.trainer()
-              + "': only parameter_averaging is available; gradient sharing (DL4J"
-              + " SharedTrainingMaster) is not yet fixed and proven in this version");
-    }
-  }
-
   static long step(PretrainModel model) {
     return model.graph().getConfiguration().getIterationCount();
   }
@@ -183,7 +179,8 @@ public final class Pretrainer {
       RunPlan plan,
       Augmenter augmenter,
       LrSchedule schedule,
-      CheckpointStore store)
+      CheckpointStore store,
+      GradientSharing sharing)
       throws IOException {
     long t0 = System.nanoTime();
     long rounds = plan.roundsPerEpoch(train.averagingFrequency());
@@ -197,8 +194,10 @@ public final class Pretrainer {
             new SparkComputationGraph(
                 jsc,
                 model.graph(),
-                TrainingMasters.parameterAveraging(
-                    train, workers, Seeds.mix(train.seed(), epoch, r), s, epoch));
+                sharing != null
+                    ? sharing.forFit(epoch, s)
+                    : TrainingMasters.parameterAveraging(
+                        train, workers, Seeds.mix(train.seed(), epoch, r), s, epoch));
         sg.fitMultiDataSet(round);
         round.unpersist(false);
         double loss = sg.getScore(); // mean of the workers' last minibatch losses

@@ -23,8 +23,11 @@ import org.maespark.conf.Settings;
  * @param trainer {@code parameter_averaging} or {@code gradient_sharing}
  * @param averagingFrequency steps each worker takes between parameter averagings
  * @param prefetch minibatches each worker prefetches asynchronously
- * @param threshold gradient sharing: initial encoding threshold
- * @param thresholdMin gradient sharing: lower bound of the adaptive threshold
+ * @param threshold gradient sharing: initial encoding threshold as a fraction of the workers'
+ *     current LR; each step sends at most +-threshold per element (the rest waits in the residual),
+ *     so much below an Adam update's size (about the LR) it slows learning, much above it delays
+ *     every update; adapted to DL4J's sparsity target from there
+ * @param thresholdMin gradient sharing: absolute lower bound of the adaptive threshold
  * @param logEverySteps progress line every this many steps (besides the per-epoch line)
  * @param maxStepsPerEpoch cap on steps per epoch (0 = the whole split); for smoke runs and tests
  */
@@ -110,7 +113,7 @@ public record TrainConfig(
         s.getChoice("train.trainer", PARAMETER_AVERAGING, PARAMETER_AVERAGING, GRADIENT_SHARING),
         s.getInt("train.averaging_frequency", 1),
         s.getInt("train.prefetch", 2),
-        s.getDouble("train.threshold", 1e-3),
+        s.getDouble("train.threshold", 1.0),
         s.getDouble("train.threshold_min", 1e-5),
         s.getInt("train.log_every_steps", 200),
         s.getInt("train.max_steps_per_epoch", 0));

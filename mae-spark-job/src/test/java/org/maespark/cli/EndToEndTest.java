@@ -223,8 +223,8 @@ class EndToEndTest {
             "--checkpoints",
             "/y",
             "--set",
-            "train.trainer=gradient_sharing");
+            "train.sharing_stall_timeout_s=0");
     assertEquals(1, rc);
-    assertTrue(err.toString().contains("only parameter_averaging"), err.toString());
+    assertTrue(err.toString().contains("'train.sharing_stall_timeout_s' = 0"), err.toString());
   }
 }

@@ -43,6 +43,7 @@ class StandaloneClusterIT {
   static StandaloneCluster cluster;
   static Path work;
   static Path dataset;
+  static AssertionError datasetFailure;
   static final StringBuilder REPORT = new StringBuilder();
 
   @BeforeAll
@@ -214,7 +215,11 @@ class StandaloneClusterIT {
 
   // --- helpers ---
 
+  /** The dataset of data-prep's run, made once; a failed data-prep fails every later user fast. */
   static synchronized Path dataset() throws Exception {
+    if (datasetFailure != null) {
+      throw new AssertionError("data-prep failed earlier in this class", datasetFailure);
+    }
     if (dataset == null) {
       Path out = work.resolve("dataset");
       Job job =
@@ -228,7 +233,12 @@ class StandaloneClusterIT {
               REPO.resolve("samples/fmnist").toString(),
               "--output",
               out.toString());
-      job.assertOk();
+      try {
+        job.assertOk();
+      } catch (AssertionError e) {
+        datasetFailure = e;
+        throw e;
+      }
       REPORT.append(String.format("data-prep (2,300 images): %.0f s%n", job.seconds));
       dataset = out;
     }

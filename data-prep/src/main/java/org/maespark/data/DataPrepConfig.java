@@ -27,6 +27,7 @@ import org.maespark.conf.Settings;
  * @param maxFileMib files larger than this are rejected unread (data.max_file_mib, 64)
  * @param seed seed of the write-time shuffle (data.seed, 0)
  * @param shardMib target Parquet shard size (data.shard_mib, 128)
+ * @param shardRows rows per shard instead of a size; 0 = derive from shard_mib (data.shard_rows, 0)
  * @param valLabels URI of LOC_val_solution.csv for a flat val/ folder; empty = look for it in the
  *     input root (data.val_labels, empty)
  * @param failOnKey testing only: a task throws on the image whose key ends with this, to prove a
@@ -45,6 +46,7 @@ public record DataPrepConfig(
     int maxFileMib,
     long seed,
     int shardMib,
+    int shardRows,
     String valLabels,
     String failOnKey)
     implements java.io.Serializable {
@@ -70,6 +72,7 @@ public record DataPrepConfig(
         ">= image_size^2");
     require(maxFileMib >= 1, "data.max_file_mib", maxFileMib, ">= 1");
     require(shardMib >= 1, "data.shard_mib", shardMib, ">= 1");
+    require(shardRows >= 0, "data.shard_rows", shardRows, ">= 0");
     splits = List.copyOf(splits);
     extensions = List.copyOf(extensions);
   }
@@ -94,8 +97,15 @@ public record DataPrepConfig(
         s.getInt("data.max_file_mib", 64),
         s.getLong("data.seed", 0),
         s.getInt("data.shard_mib", 128),
+        s.getInt("data.shard_rows", 0),
         s.getString("data.val_labels", ""),
         s.getString("data.fail_on_key", ""));
+  }
+
+  /** Rows per Parquet shard: shard_rows, or shard_mib over the size of one row. */
+  public long rowsPerShard() {
+    long rowBytes = patchBytes() + 128L; // patches plus key, ints and Parquet overhead
+    return shardRows > 0 ? shardRows : Math.max(1, ((long) shardMib << 20) / rowBytes);
   }
 
   /** Patches per image, L = (image_size / patch)^2. */

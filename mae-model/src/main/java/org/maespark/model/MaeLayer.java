@@ -135,6 +135,23 @@ public final class MaeLayer extends SameDiffOutputLayer {
     return InputType.feedForward((long) c.numPatches() * c.patchDim());
   }
 
+  /** The layer implementation: DL4J's, without its second forward pass and input gradient. */
+  @Override
+  public org.deeplearning4j.nn.api.Layer instantiate(
+      org.deeplearning4j.nn.conf.NeuralNetConfiguration conf,
+      java.util.Collection<org.deeplearning4j.optimize.api.TrainingListener> listeners,
+      int layerIndex,
+      INDArray paramsView,
+      boolean initializeParams,
+      org.nd4j.linalg.api.buffer.DataType dataType) {
+    MaeTrainingLayer layer = new MaeTrainingLayer(conf, dataType);
+    layer.setIndex(layerIndex);
+    layer.setParamsViewArray(paramsView);
+    layer.setParamTable(initializer().init(conf, paramsView, initializeParams));
+    layer.setConf(conf);
+    return layer;
+  }
+
   @Override
   public boolean equals(Object o) {
     return o instanceof MaeLayer l && super.equals(o) && l.config().equals(config());

@@ -170,7 +170,7 @@ public final class MaeModel {
     if (config.normPixLoss()) {
       // map normalized predictions back with each patch's own statistics (official visualization)
       INDArray mean = target.mean(true, 2); // [N, L, 1]
-      INDArray var = target.var(true, 2); // [N, L, 1] unbiased, as the loss
+      INDArray var = target.var(true, 2).reshape(mean.shape()); // [N, L, 1] unbiased (n - 1)
       pred = pred.mul(Nd4j.math().sqrt(var.add(MaeGraph.NORM_PIX_EPS))).addi(mean);
     }
     INDArray removed = out.get(MaeGraph.MASK).reshape(imgs.size(0), config.numPatches(), 1);

@@ -84,7 +84,11 @@ public final class MaeParams {
     }
     norm(s, "norm.", d);
     linear(s, "decoder_embed.", d, dd);
-    s.add(new Spec("mask_token", shape(1, 1, dd), Kind.TOKEN, 0, 0));
+    if (!c.encoderMaskTokens()) {
+      // The all-token variant never appends decoder mask tokens (nothing is removed before the
+      // decoder), so it has no mask_token: DL4J needs a gradient for every parameter.
+      s.add(new Spec("mask_token", shape(1, 1, dd), Kind.TOKEN, 0, 0));
+    }
     for (int i = 0; i < c.decoderDepth(); i++) {
       block(s, "decoder_blocks." + i + ".", dd, c.decoderMlpHidden());
     }

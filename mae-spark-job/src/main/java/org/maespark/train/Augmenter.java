@@ -17,7 +17,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * @param size model input size S (square)
  * @param channels C
  * @param numPatches L, the length of the masking noise
- * @param randomCrop RandomResizedCrop + flip when true; centre square resized to S when false
+ * @param randomCrop RandomResizedCrop when true; centre square resized to S when false
+ * @param flip random horizontal flip (p = 0.5)
  * @param mean per-channel mean in [0, 1] units
  * @param std per-channel std in [0, 1] units
  * @param seed the run seed
@@ -27,6 +28,7 @@ public record Augmenter(
     int channels,
     int numPatches,
     boolean randomCrop,
+    boolean flip,
     double[] mean,
     double[] std,
     long seed)
@@ -93,6 +95,13 @@ public record Augmenter(
     return new Box((h - s) / 2, (w - s) / 2, s, s);
   }
 
+  /** The pipeline for {@code train.augment}: rrc (crop + flip), flip (flip only), none. */
+  public static Augmenter forMode(
+      String mode, int size, int channels, int numPatches, double[] mean, double[] std, long seed) {
+    return new Augmenter(
+        size, channels, numPatches, mode.equals("rrc"), !mode.equals("none"), mean, std, seed);
+  }
+
   /** Model input for {@code row} in {@code epoch}: {@code [C*S*S]} normalised, NCHW order. */
   public float[] image(TrainRow row, int epoch) {
     if (row.channels() != channels) {
@@ -105,14 +114,14 @@ public record Augmenter(
         randomCrop
             ? randomResizedCropBox(row.height(), row.width(), rng)
             : centreBox(row.height(), row.width());
-    boolean flip = randomCrop && rng.nextDouble() < 0.5;
+    boolean mirror = flip && rng.nextDouble() < 0.5;
     float[] crop = crop(src, row.height(), row.width(), box); // [C, bh, bw]
     float[] img = Bicubic.resize(crop, channels, box.height(), box.width(), size, size);
     float[] out = new float[channels * size * size]; // [C, S, S]
     for (int c = 0; c < channels; c++) {
       for (int y = 0; y < size; y++) {
         for (int x = 0; x < size; x++) {
-          int sx = flip ? size - 1 - x : x;
+          int sx = mirror ? size - 1 - x : x;
           double v = img[(c * size + y) * size + sx] / 255.0;
           out[(c * size + y) * size + x] = (float) ((v - mean[c]) / std[c]);
         }

@@ -19,6 +19,8 @@ import java.util.Map;
  * @param config resolved configuration, properties text
  * @param datasetDigest digest of the dataset manifest trained on
  * @param datasetUri where the dataset was read from
+ * @param normMean per-channel mean the inputs were normalised with ([0, 1] units)
+ * @param normStd per-channel std the inputs were normalised with
  * @param metrics metrics at this point (train loss, val loss, kNN, ...)
  * @param versions software versions (mae-spark, DL4J, Spark, Java)
  */
@@ -32,6 +34,8 @@ public record CheckpointState(
     String config,
     String datasetDigest,
     String datasetUri,
+    double[] normMean,
+    double[] normStd,
     Map<String, Object> metrics,
     Map<String, String> versions) {
 

@@ -6,17 +6,18 @@ import org.maespark.conf.Settings;
 /**
  * The pretraining recipe ({@code train.*}). Defaults are the paper's ViT-B recipe (He et al. 2022,
  * Table 8 and the official {@code main_pretrain.py}): blr 1.5e-4, 800 epochs, 40 warmup epochs,
- * effective batch 4096, AdamW (0.9, 0.95), weight decay 0.05.
+ * effective batch 4096. The optimizer's own keys ({@code train.weight_decay} 0.05, {@code
+ * train.beta1/beta2} 0.9/0.95, {@code train.epsilon}) are read by mae-model's {@code MaeOptimizer}.
  *
  * @param epochs total epochs of the schedule
  * @param warmupEpochs epochs of linear warmup from 0 to the absolute LR
  * @param baseLr base LR; absolute LR = baseLr * effective batch / 256 (official rule)
  * @param minLr LR the half-cycle cosine ends at
- * @param weightDecay decoupled weight decay (AdamW)
  * @param batchPerWorker images per worker per step
  * @param workers Spark training workers (executor cores doing fit); 0 = Spark's default parallelism
  * @param seed the one seed every random draw of the run derives from
- * @param augment {@code rrc} (RandomResizedCrop + flip) or {@code none} (centre, no flip)
+ * @param augment {@code rrc} (RandomResizedCrop + flip), {@code flip} (centre view, random
+ *     horizontal flip) or {@code none} (centre view only)
  * @param normalize per-channel mean/std: {@code manifest} (the dataset's train statistics) or
  *     {@code imagenet} (the constants MAE uses)
  * @param trainer {@code parameter_averaging} or {@code gradient_sharing}
@@ -32,7 +33,6 @@ public record TrainConfig(
     int warmupEpochs,
     double baseLr,
     double minLr,
-    double weightDecay,
     int batchPerWorker,
     int workers,
     long seed,
@@ -65,9 +65,6 @@ public record TrainConfig(
     if (!(minLr >= 0) || minLr > baseLr) {
       throw new ConfigException(
           "config key 'train.min_lr' = " + minLr + ": expected 0 <= min_lr <= train.blr");
-    }
-    if (!(weightDecay >= 0)) {
-      throw new ConfigException("config key 'train.weight_decay' = " + weightDecay + ": >= 0");
     }
     positive("train.batch_per_worker", batchPerWorker);
     if (workers < 0) {
@@ -105,11 +102,10 @@ public record TrainConfig(
         s.getInt("train.warmup_epochs", 40),
         s.getDouble("train.blr", 1.5e-4),
         s.getDouble("train.min_lr", 0.0),
-        s.getDouble("train.weight_decay", 0.05),
         s.getInt("train.batch_per_worker", 64),
         s.getInt("train.workers", 0),
         s.getLong("train.seed", 0L),
-        s.getChoice("train.augment", "rrc", "rrc", "none"),
+        s.getChoice("train.augment", "rrc", "rrc", "flip", "none"),
         s.getChoice("train.normalize", "manifest", "manifest", "imagenet"),
         s.getChoice("train.trainer", PARAMETER_AVERAGING, PARAMETER_AVERAGING, GRADIENT_SHARING),
         s.getInt("train.averaging_frequency", 1),

@@ -4,12 +4,63 @@ import java.io.Serializable;
 
 /**
  * One dataset row as the executors see it (DESIGN.md "Dataset"): {@code patches} is uint8 {@code
- * [L, p, p, C]} in MAE's patchify order. {@code index} is the row's fixed position in its split,
- * the identity that seeds its crops and masks.
+ * [L, p, p, C]} in MAE's patchify order. {@code index} is the row's stable identity (a hash of its
+ * key) that seeds its crops, masks and shuffle position.
+ *
+ * <p>A plain class rather than a record: Spark's Kryo cannot build records (their final fields are
+ * set only through the canonical constructor).
  */
-public record TrainRow(
-    long index, String key, int label, int height, int width, int patch, byte[] patches)
-    implements Serializable {
+public final class TrainRow implements Serializable {
+  private long index;
+  private String key;
+  private int label;
+  private int height;
+  private int width;
+  private int patch;
+  private byte[] patches;
+
+  /** For Kryo. */
+  private TrainRow() {}
+
+  public TrainRow(
+      long index, String key, int label, int height, int width, int patch, byte[] patches) {
+    this.index = index;
+    this.key = key;
+    this.label = label;
+    this.height = height;
+    this.width = width;
+    this.patch = patch;
+    this.patches = patches;
+  }
+
+  public long index() {
+    return index;
+  }
+
+  public String key() {
+    return key;
+  }
+
+  public int label() {
+    return label;
+  }
+
+  public int height() {
+    return height;
+  }
+
+  public int width() {
+    return width;
+  }
+
+  public int patch() {
+    return patch;
+  }
+
+  /** uint8 {@code [L, p, p, C]}. */
+  public byte[] patches() {
+    return patches;
+  }
 
   /** Channels implied by the stored size and the byte count. */
   public int channels() {

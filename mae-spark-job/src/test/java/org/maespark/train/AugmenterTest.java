@@ -55,7 +55,7 @@ class AugmenterTest {
   void noneAugmentAtStoredSizeOnlyNormalizes() {
     double[] mean = {0.1, 0.2, 0.3};
     double[] std = {0.5, 0.25, 2.0};
-    Augmenter a = new Augmenter(8, 3, 4, false, mean, std, 7);
+    Augmenter a = new Augmenter(8, 3, 4, false, false, mean, std, 7);
     float[] out = a.image(row(3), 0);
     for (int ch = 0; ch < 3; ch++) {
       for (int y = 0; y < 8; y++) {
@@ -69,12 +69,13 @@ class AugmenterTest {
 
   @Test
   void drawsReplayPerSeedEpochAndRowAndDifferOtherwise() {
-    Augmenter a = new Augmenter(8, 3, 4, true, Augmenter.IMAGENET_MEAN, Augmenter.IMAGENET_STD, 11);
+    Augmenter a =
+        new Augmenter(8, 3, 4, true, true, Augmenter.IMAGENET_MEAN, Augmenter.IMAGENET_STD, 11);
     assertArrayEquals(a.image(row(5), 2), a.image(row(5), 2));
     assertArrayEquals(a.noise(row(5), 2), a.noise(row(5), 2));
     assertFalse(Arrays.equals(a.noise(row(5), 2), a.noise(row(5), 3)));
     assertFalse(Arrays.equals(a.noise(row(5), 2), a.noise(row(6), 2)));
-    Augmenter other = new Augmenter(8, 3, 4, true, a.mean(), a.std(), 12);
+    Augmenter other = new Augmenter(8, 3, 4, true, true, a.mean(), a.std(), 12);
     assertFalse(Arrays.equals(a.noise(row(5), 2), other.noise(row(5), 2)));
     // over many epochs the crops differ (scale 0.2-1 almost never repeats exactly)
     int distinct = 0;
@@ -127,7 +128,8 @@ class AugmenterTest {
 
   @Test
   void batchHasImgsAndNoiseShapes() {
-    Augmenter a = new Augmenter(8, 3, 4, true, Augmenter.IMAGENET_MEAN, Augmenter.IMAGENET_STD, 3);
+    Augmenter a =
+        new Augmenter(8, 3, 4, true, true, Augmenter.IMAGENET_MEAN, Augmenter.IMAGENET_STD, 3);
     MultiDataSet mds = a.batch(List.of(row(0), row(1), row(2)), 1);
     assertArrayEquals(new long[] {3, 3 * 8 * 8}, mds.getFeatures(0).shape());
     assertArrayEquals(new long[] {3, 4}, mds.getLabels(0).shape());

@@ -17,7 +17,6 @@ class TrainConfigTest {
     assertEquals(800, t.epochs());
     assertEquals(40, t.warmupEpochs());
     assertEquals(1.5e-4, t.baseLr());
-    assertEquals(0.05, t.weightDecay());
     assertEquals(TrainConfig.PARAMETER_AVERAGING, t.trainer());
     assertEquals("rrc", t.augment());
     EvalConfig e = EvalConfig.fromSettings(Settings.empty());

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Training-step benchmark (forward + backward + AdamW) of the DL4J MAE, interleaved with the
+# PyTorch reference (bench_ref.py) on the same machine in the same run, with the ratios.
+#
+#   mae-model/bench.sh                       # every config, both variants, with the reference
+#   CONFIGS=fmnist-28 VARIANTS=asym mae-model/bench.sh
+#   REF=none mae-model/bench.sh              # DL4J only
+#   REF=/path/to/shared/reference ...        # default: ../shared/reference beside the checkout
+#   ND4J_CLASSIFIER=linux-x86_64-onednn-avx2 # another nd4j-native build (must be in ~/.m2)
+#
+# Prints one line per measurement:
+#   BENCH config=<name> variant=<asym|full> batch=<n> img_per_s=<x> peak_rss_mib=<y> ...
+#   REF   config=<name> variant=<asym|full> batch=<n> img_per_s=<x> peak_rss_mib=<y>
+#   RATIO config=<name> variant=<asym|full> dl4j/ref=<r>
+# and the asymmetric speedup (asym img/s / full img/s) of both.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+CONFIGS="${CONFIGS:-tiny-32,fmnist-28,vit-b-224}"
+VARIANTS="${VARIANTS:-asym,full}"
+REF="${REF:-$root/../shared/reference}"
+THREADS="${THREADS:-$(nproc)}"
+# 2-core machines: OpenMP threads must not spin against OpenBLAS's (bench_ref notes)
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-$THREADS}"
+
+mvn -B -ntp -q -pl mae-model -am compile dependency:build-classpath \
+  -Dmdep.outputFile=target/classpath.txt >/dev/null
+cp="mae-model/target/classes:$(cat mae-model/target/classpath.txt)"
+if [[ -n "${ND4J_CLASSIFIER:-}" ]]; then
+  cp="${cp//nd4j-native-1.0.0-M2.1-linux-x86_64.jar/nd4j-native-1.0.0-M2.1-$ND4J_CLASSIFIER.jar}"
+fi
+
+declare -A ours theirs
+for config in ${CONFIGS//,/ }; do
+  for variant in ${VARIANTS//,/ }; do
+    line="$(java -Xmx8g -cp "$cp" org.maespark.model.bench.TrainStepBench "$config:$variant" \
+      | grep '^BENCH ')"
+    echo "$line"
+    ours[$config:$variant]="$(sed -E 's/.*img_per_s=([0-9.]+).*/\1/' <<<"$line")"
+    if [[ "$REF" != none ]]; then
+      ref="$(/usr/bin/python3 "$REF/bench_ref.py" --threads "$THREADS" --one "$config" "$variant" \
+        | grep '^RESULT ' | cut -c8-)"
+      read -r batch ips rss < <(/usr/bin/python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print(r["batch"], "%.2f" % r["img_per_s"], "%.0f" % r["peak_rss_mib"])' "$ref")
+      echo "REF   config=$config variant=$variant batch=$batch img_per_s=$ips peak_rss_mib=$rss"
+      theirs[$config:$variant]="$ips"
+      echo "RATIO config=$config variant=$variant dl4j/ref=$(/usr/bin/python3 -c "print('%.2f' % (${ours[$config:$variant]} / $ips))")"
+    fi
+  done
+  if [[ -n "${ours[$config:asym]:-}" && -n "${ours[$config:full]:-}" ]]; then
+    s="$(/usr/bin/python3 -c "print('%.2f' % (${ours[$config:asym]} / ${ours[$config:full]}))")"
+    r=""
+    if [[ -n "${theirs[$config:full]:-}" ]]; then
+      r=" ref=$(/usr/bin/python3 -c "print('%.2f' % (${theirs[$config:asym]} / ${theirs[$config:full]}))")"
+    fi
+    echo "SPEEDUP config=$config asym/full dl4j=$s$r"
+  fi
+done

@@ -1,0 +1,104 @@
+package org.maespark.model;
+
+import java.util.HashMap;
+import java.util.Map;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.gradient.DefaultGradient;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.layers.samediff.DL4JSameDiffMemoryMgr;
+import org.deeplearning4j.nn.layers.samediff.SameDiffOutputLayer;
+import org.deeplearning4j.nn.workspace.ArrayType;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.internal.InferenceSession;
+import org.nd4j.autodiff.samediff.internal.SessionMemMgr;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * DL4J's SameDiff output layer, minus two costs of a training step:
+ *
+ * <ul>
+ *   <li>DL4J runs the forward pass twice per step: once inside the gradient function and once more
+ *       for the score. Here the gradient pass also returns the loss, and the score reuses it.
+ *   <li>DL4J also computes the gradient with respect to the layer input. The MAE layer's input is
+ *       the network input ({@link MaeModel#configuration}), which has nothing to train, so no input
+ *       gradient is computed (the epsilon returned is null, which DL4J allows for layers fed by
+ *       inputs).
+ * </ul>
+ *
+ * Gradients are SameDiff's gradients of the batch-summed loss; DL4J's updater divides them by the
+ * minibatch size (checked against the reference in the parity test).
+ */
+final class MaeTrainingLayer extends SameDiffOutputLayer {
+  private INDArray scoredInput;
+  private INDArray scoredLabels;
+  private double scoredSum = Double.NaN;
+
+  MaeTrainingLayer(NeuralNetConfiguration conf, DataType dataType) {
+    super(conf, dataType);
+  }
+
+  @Override
+  public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
+    assertInputSet(true);
+    if (labels == null) {
+      throw new IllegalStateException("MAE layer: no labels (the masking noise [N, L]) were set");
+    }
+    try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+      if (sameDiff == null) {
+        doInit();
+      }
+      if (!sameDiff.hasGradientFunction()) {
+        sameDiff.createGradFunction(); // parameters only, not the input placeholder
+      }
+    }
+    // Arrays of the gradient pass live in DL4J's workspaces, as DL4J's own layer arranges it.
+    SameDiff gradFn = sameDiff.getFunction("grad");
+    Map<Long, InferenceSession> sessions = gradFn.getSessions();
+    long thread = Thread.currentThread().getId();
+    if (!sessions.containsKey(thread)) {
+      sessions.put(thread, SameDiff.getInferenceFactory().create(gradFn));
+    }
+    SessionMemMgr mmgr =
+        new DL4JSameDiffMemoryMgr(
+            mgr.getWorkspaceName(ArrayType.BP_WORKING_MEM),
+            mgr.getWorkspaceName(ArrayType.ACTIVATION_GRAD),
+            mgr.getConfiguration(ArrayType.BP_WORKING_MEM),
+            mgr.getConfiguration(ArrayType.ACTIVATION_GRAD));
+    sessions.get(thread).setMmgr(mmgr);
+
+    Map<String, INDArray> placeholders = new HashMap<>();
+    placeholders.put(INPUT_KEY, input);
+    placeholders.put(LABELS_KEY, labels);
+    var result =
+        sameDiff.calculateGradientsAndOutputs(
+            placeholders, java.util.List.of(outputKey), paramTable.keySet());
+    Gradient g = new DefaultGradient();
+    for (String name : paramTable.keySet()) {
+      INDArray sdGrad = result.getGradients().get(name);
+      INDArray dl4jGrad = gradTable.get(name);
+      dl4jGrad.assign(sdGrad);
+      g.gradientForVariable().put(name, dl4jGrad);
+    }
+    scoredSum = result.getOutputs().get(outputKey).getDouble(0);
+    scoredInput = input;
+    scoredLabels = labels;
+    sameDiff.clearPlaceholders(true);
+    sameDiff.clearOpInputs();
+    return new Pair<>(g, null);
+  }
+
+  @Override
+  public double computeScore(double fullNetRegTerm, boolean training, LayerWorkspaceMgr mgr) {
+    if (input == scoredInput && labels == scoredLabels && !Double.isNaN(scoredSum)) {
+      double s = (scoredSum + fullNetRegTerm) / input.size(0);
+      scoredSum = Double.NaN; // one use: the next score needs a new pass
+      return s;
+    }
+    return super.computeScore(fullNetRegTerm, training, mgr);
+  }
+}

@@ -1,0 +1,80 @@
+package org.maespark.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.OutputStream;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.SparkSession;
+import org.maespark.conf.Settings;
+import org.maespark.train.CheckpointStore;
+import org.maespark.train.DatasetInfo;
+import org.maespark.train.EvalConfig;
+import org.maespark.train.Evaluator;
+import org.maespark.train.LoadedCheckpoint;
+import org.maespark.train.SparkSessions;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code evaluate}: checkpoint + labelled dataset -> val loss, kNN, linear probe, recon.png. */
+@Command(
+    name = "evaluate",
+    description = "Evaluate a checkpoint: val loss, kNN top-1, linear probe, recon.png.")
+final class EvaluateCommand implements Callable<Integer> {
+  @Mixin ConfigOptions config;
+
+  @Option(
+      names = "--checkpoint",
+      required = true,
+      description = "Checkpoint directory, or a checkpoint root (its newest complete one).")
+  String checkpoint;
+
+  @Option(names = "--dataset", description = "Dataset (default: the one the checkpoint used).")
+  String dataset;
+
+  @Option(names = "--output", description = "Directory for eval.json and recon.png.")
+  String output;
+
+  @Override
+  public Integer call() throws Exception {
+    Settings s = config.load();
+    EvalConfig eval = EvalConfig.fromSettings(s);
+    PretrainCommand.resolveKnownKeys(s); // a shared preset may carry other sections' keys
+    try (SparkSessions.Job job = SparkSessions.open("mae-evaluate")) {
+      SparkSession spark = job.spark();
+      Configuration hc = spark.sparkContext().hadoopConfiguration();
+      LoadedCheckpoint ck = LoadedCheckpoint.open(checkpoint, hc);
+      DatasetInfo data = DatasetInfo.read(dataset != null ? dataset : ck.state().datasetUri(), hc);
+      String normalize = ck.settings().getString("train.normalize", "manifest");
+      Evaluator ev = new Evaluator(spark, data, normalize, eval, true);
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("checkpoint", ck.dir().toString());
+      m.put("epoch", ck.state().epoch());
+      m.putAll(ev.evaluate(ck.model(), ck.state().epoch()));
+      m.put("knn_raw_pixels", ev.rawPixelKnn(ck.model()));
+      String json =
+          new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(m);
+      System.out.println(json);
+      if (output != null) {
+        Path out = new Path(output);
+        FileSystem fs = out.getFileSystem(hc);
+        fs.mkdirs(out);
+        try (OutputStream o = fs.create(new Path(out, "eval.json"), true)) {
+          o.write(json.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        try (OutputStream o = fs.create(new Path(out, Evaluator.RECON), true)) {
+          o.write(ev.reconPng(ck.model()));
+        }
+      }
+      Map<String, Object> line = new LinkedHashMap<>(m);
+      line.put("kind", "evaluate");
+      new CheckpointStore(ck.dir().getFileSystem(hc), ck.dir().getParent()).appendMetrics(line);
+      return 0;
+    }
+  }
+}

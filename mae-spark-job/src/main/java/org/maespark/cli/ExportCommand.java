@@ -1,0 +1,67 @@
+package org.maespark.cli;
+
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import org.apache.hadoop.conf.Configuration;
+import org.maespark.model.MaeWeights;
+import org.maespark.model.SafeTensors;
+import org.maespark.train.LoadedCheckpoint;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code export}: the checkpoint's weights as safetensors for PyTorch: {@code encoder.safetensors}
+ * with the keys timm's {@code vit_*_patch16_224.mae} models load (no {@code mask_token}, no {@code
+ * decoder_*}), and {@code mae_full.safetensors} with the whole official state_dict.
+ */
+@Command(name = "export", description = "Export encoder-only and full safetensors.")
+final class ExportCommand implements Callable<Integer> {
+  static final String ENCODER = "encoder.safetensors";
+  static final String FULL = "mae_full.safetensors";
+
+  @Option(names = "--checkpoint", required = true, description = "Checkpoint dir or root.")
+  String checkpoint;
+
+  @Option(names = "--output", required = true, description = "Output directory.")
+  Path output;
+
+  /** The encoder's share of the official keys: what a timm ViT state_dict holds. */
+  static Map<String, INDArray> encoderOnly(Map<String, INDArray> full) {
+    Map<String, INDArray> out = new LinkedHashMap<>();
+    full.forEach(
+        (k, v) -> {
+          if (!k.startsWith("decoder") && !k.equals("mask_token")) {
+            out.put(k, v);
+          }
+        });
+    return out;
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    LoadedCheckpoint ck = LoadedCheckpoint.open(checkpoint, new Configuration());
+    Map<String, INDArray> full = MaeWeights.stateDict(ck.model().mae());
+    Map<String, String> meta = new TreeMap<>(ck.model().mae().config().toSettings());
+    meta.put("format", "pt");
+    meta.put("producer", "mae-spark");
+    meta.put("epoch", Integer.toString(ck.state().epoch()));
+    Files.createDirectories(output);
+    try (OutputStream o = Files.newOutputStream(output.resolve(FULL))) {
+      SafeTensors.write(full, meta, o);
+    }
+    Map<String, INDArray> enc = encoderOnly(full);
+    try (OutputStream o = Files.newOutputStream(output.resolve(ENCODER))) {
+      SafeTensors.write(enc, meta, o);
+    }
+    System.out.printf(
+        "export: %s (%d tensors, encoder) and %s (%d tensors, full) in %s%n",
+        ENCODER, enc.size(), FULL, full.size(), output);
+    return 0;
+  }
+}

@@ -1,0 +1,132 @@
+package org.maespark.cli;
+
+import java.util.concurrent.Callable;
+import org.apache.spark.sql.SparkSession;
+import org.maespark.conf.ConfigException;
+import org.maespark.conf.Settings;
+import org.maespark.data.DataPrepConfig;
+import org.maespark.model.MaeConfig;
+import org.maespark.model.MaeOptimizer;
+import org.maespark.train.CheckpointConfig;
+import org.maespark.train.DatasetInfo;
+import org.maespark.train.EvalConfig;
+import org.maespark.train.Evaluator;
+import org.maespark.train.MaeTrainModel;
+import org.maespark.train.Pretrainer;
+import org.maespark.train.SparkSessions;
+import org.maespark.train.TrainConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code pretrain}: dataset -> checkpoints. */
+@Command(name = "pretrain", description = "Pretrain an MAE on a data-prep dataset.")
+final class PretrainCommand implements Callable<Integer> {
+  private static final Logger LOG = LoggerFactory.getLogger(PretrainCommand.class);
+
+  @Mixin ConfigOptions config;
+
+  @Option(names = "--dataset", required = true, description = "data-prep output (any Hadoop URI).")
+  String dataset;
+
+  @Option(names = "--checkpoints", description = "Checkpoint root (overrides checkpoint.dir).")
+  String checkpoints;
+
+  @Option(
+      names = "--resume",
+      defaultValue = "auto",
+      description =
+          "auto: continue from the newest complete checkpoint if any; never: start fresh"
+              + " (refuses a directory that already has checkpoints).")
+  String resume;
+
+  @Option(
+      names = "--stop-after-epoch",
+      defaultValue = "0",
+      description =
+          "Stop once this many epochs are done (a budget for preemptible runs; 0 = none).")
+  int stopAfterEpoch;
+
+  /** Everything a run needs, resolved and validated before Spark starts. */
+  record Resolved(
+      Settings settings,
+      MaeConfig model,
+      TrainConfig train,
+      CheckpointConfig ckpt,
+      EvalConfig eval) {}
+
+  /**
+   * Reads every section a shared preset may hold (model, optimizer, train, checkpoint, eval,
+   * data-prep's data) so that only true typos remain unknown, then refuses those.
+   */
+  static void resolveKnownKeys(Settings s) {
+    MaeConfig.fromSettings(s);
+    MaeOptimizer.fromSettings(s, 0.0);
+    TrainConfig.fromSettings(s);
+    CheckpointConfig.fromSettings(s);
+    EvalConfig.fromSettings(s);
+    DataPrepConfig.fromSettings(s);
+    s.requireAllKnown();
+  }
+
+  static Resolved resolve(Settings s, String checkpointsOverride) {
+    if (checkpointsOverride != null) {
+      s = s.with("checkpoint.dir", checkpointsOverride);
+    }
+    MaeConfig model = MaeConfig.fromSettings(s);
+    MaeOptimizer.fromSettings(s, 0.0); // validates the optimizer keys
+    TrainConfig train = TrainConfig.fromSettings(s);
+    CheckpointConfig ckpt = CheckpointConfig.fromSettings(s);
+    EvalConfig eval = EvalConfig.fromSettings(s);
+    DataPrepConfig.fromSettings(s); // a preset may carry data-prep's keys for the same run
+    s.requireAllKnown();
+    if (ckpt.dir() == null || ckpt.dir().isBlank()) {
+      throw new ConfigException("no checkpoint directory: give --checkpoints or checkpoint.dir");
+    }
+    return new Resolved(s, model, train, ckpt, eval);
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    if (!resume.equals("auto") && !resume.equals("never")) {
+      throw new ConfigException("--resume = '" + resume + "': expected auto or never");
+    }
+    Resolved r = resolve(config.load(), checkpoints);
+    LOG.info("resolved configuration:\n{}", r.settings().toPropertiesText());
+    try (SparkSessions.Job job = SparkSessions.open("mae-pretrain")) {
+      SparkSession spark = job.spark();
+      DatasetInfo data = DatasetInfo.read(dataset, spark.sparkContext().hadoopConfiguration());
+      data.checkFits(r.model().imgSize(), r.model().patch(), r.model().inChans());
+      if (resume.equals("never")) {
+        var store =
+            org.maespark.train.CheckpointStore.open(
+                r.ckpt().dir(), spark.sparkContext().hadoopConfiguration());
+        if (store.newestComplete().isPresent()) {
+          throw new ConfigException(
+              r.ckpt().dir() + " already holds checkpoints; use --resume auto or a new directory");
+        }
+      }
+      Evaluator eval =
+          r.eval().everyEpochs() > 0
+              ? new Evaluator(spark, data, r.train().normalize(), r.eval(), false)
+              : null;
+      Pretrainer.Result res =
+          new Pretrainer(
+                  spark,
+                  r.settings().toPropertiesText(),
+                  r.train(),
+                  r.ckpt(),
+                  r.eval(),
+                  data,
+                  seed -> MaeTrainModel.create(r.settings(), seed),
+                  eval)
+              .run(resume.equals("auto"), stopAfterEpoch);
+      System.out.printf(
+          "pretrain: %d epochs done, step %d, last train loss %.4f; checkpoints in %s%n",
+          res.epochsDone(), res.globalStep(), res.lastLoss(), r.ckpt().dir());
+      return 0;
+    }
+  }
+}

@@ -158,6 +158,19 @@ class StandaloneClusterIT {
         job.log().contains("executor 0") && job.log().contains("executor 1"),
         "tasks ran on both executors");
     REPORT.append(String.format("pretrain 1 epoch, %s: %.0f s%n", trainer, job.seconds));
+    if (trainer.equals("gradient_sharing")) {
+      // Same seed, data and plan as the parameter-averaging run: if the setting took effect,
+      // threshold-encoded updates give a different loss.
+      Path pa = work.resolve("ckpt-parameter_averaging");
+      if (Files.exists(pa.resolve("metrics.jsonl"))) {
+        assertTrue(
+            !Checkpoints.metrics(pa)
+                .get(0)
+                .get("train_loss")
+                .equals(Checkpoints.metrics(ckpt).get(0).get("train_loss")),
+            "train.trainer=gradient_sharing trained exactly like parameter_averaging");
+      }
+    }
   }
 
   /**
@@ -172,9 +185,9 @@ class StandaloneClusterIT {
     Process p = startPretrain(name, trainer, ckpt, 3);
     Instant start = Instant.now();
     awaitFile(p, name, ckpt.resolve("latest"));
-    int tasksBefore = count(cluster.logFile(name), "Starting task");
-    while (count(cluster.logFile(name), "Starting task") == tasksBefore && p.isAlive()) {
-      Thread.sleep(100); // epoch 2 has begun on the executors
+    // Epoch 1 is published; kill once epoch 2 is a few steps in (the trainer logs every step).
+    while (count(cluster.logFile(name), "epoch 2 step") < 3 && p.isAlive()) {
+      Thread.sleep(100);
     }
     List<ProcessHandle> executors = cluster.executors();
     assertTrue(!executors.isEmpty() && p.isAlive(), "run still training with executors");

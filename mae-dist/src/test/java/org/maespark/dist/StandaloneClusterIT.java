@@ -174,8 +174,8 @@ class StandaloneClusterIT {
   }
 
   /**
-   * Two epochs; once epoch 1's checkpoint is published and epoch 2 is three steps in, one
-   * executor JVM is killed (SIGKILL). The run must end by itself within the limit -- completed (Spark
+   * Two epochs; once epoch 1's checkpoint is published and epoch 2 is three steps in, one executor
+   * JVM is killed (SIGKILL). The run must end by itself within the limit -- completed (Spark
    * rescheduled the work) or failed -- and a failed run must complete with {@code --resume auto}.
    * Every checkpoint left behind must be complete and loadable.
    */

@@ -11,7 +11,7 @@
 # Prints one line per measurement:
 #   BENCH config=<name> variant=<asym|full> batch=<n> img_per_s=<x> peak_rss_mib=<y> ...
 #   REF   config=<name> variant=<asym|full> batch=<n> img_per_s=<x> peak_rss_mib=<y>
-#   RATIO config=<name> variant=<asym|full> dl4j/ref=<r>
+#   RATIO config=<name> variant=<asym|full> dl4j/ref=<r> per_cpu_s=<images per CPU-second ratio>
 # and the asymmetric speedup (asym img/s / full img/s) of both.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -41,10 +41,12 @@ for config in ${CONFIGS//,/ }; do
     if [[ "$REF" != none ]]; then
       ref="$(/usr/bin/python3 "$REF/bench_ref.py" --threads "$THREADS" --one "$config" "$variant" \
         | grep '^RESULT ' | cut -c8-)"
-      read -r batch ips rss < <(/usr/bin/python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print(r["batch"], "%.2f" % r["img_per_s"], "%.0f" % r["peak_rss_mib"])' "$ref")
-      echo "REF   config=$config variant=$variant batch=$batch img_per_s=$ips peak_rss_mib=$rss"
+      read -r batch ips rss cpu < <(/usr/bin/python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print(r["batch"], "%.2f" % r["img_per_s"], "%.0f" % r["peak_rss_mib"], "%.2f" % r["img_per_cpu_s"])' "$ref")
+      echo "REF   config=$config variant=$variant batch=$batch img_per_s=$ips peak_rss_mib=$rss img_per_cpu_s=$cpu"
       theirs[$config:$variant]="$ips"
-      echo "RATIO config=$config variant=$variant dl4j/ref=$(/usr/bin/python3 -c "print('%.2f' % (${ours[$config:$variant]} / $ips))")"
+      ourcpu="$(sed -E 's/.*img_per_cpu_s=([0-9.]+).*/\1/' <<<"$line")"
+      # img per own CPU-second is the figure least disturbed by other jobs on the machine
+      echo "RATIO config=$config variant=$variant dl4j/ref=$(/usr/bin/python3 -c "print('%.2f' % (${ours[$config:$variant]} / $ips))") per_cpu_s=$(/usr/bin/python3 -c "print('%.2f' % ($ourcpu / $cpu))")"
     fi
   done
   if [[ -n "${ours[$config:asym]:-}" && -n "${ours[$config:full]:-}" ]]; then

@@ -134,10 +134,11 @@ final class MaeGraph {
    * replaced by {@code enc_mask_token} and the encoder runs on all L + 1 tokens.
    */
   SDVariable forwardEncoderFull(SDVariable imgs, Masking m) {
-    SDVariable x = patchEmbed(imgs); // [N, L, D]
-    SDVariable removed = sd.reshape(m.mask(), -1, c.numPatches(), 1); // [N, L, 1]
-    x = x.mul(removed.rsub(1.0)).add(removed.mul(param("enc_mask_token"))); // [N, L, D]
-    x = x.add(patchPosEmbed(c.embedDim())); // [N, L, D]
+    int d = c.embedDim();
+    SDVariable x = sd.reshape(patchEmbed(imgs), -1, d); // [N*L, D]
+    SDVariable removed = sd.reshape(m.mask(), -1, 1); // [N*L, 1]
+    x = x.mul(removed.rsub(1.0)).add(outer(removed, "enc_mask_token")); // [N*L, D]
+    x = sd.reshape(x, -1, c.numPatches(), d).add(patchPosEmbed(d)); // [N, L, D]
     x = sd.concat(ENCODER_IN, 1, clsTokens(m.mask()), x); // [N, 1 + L, D]
     return encoderBlocks(x, 1 + c.numPatches());
   }
@@ -145,12 +146,13 @@ final class MaeGraph {
   /** Encoder features for evaluation, no masking: [N, 2*D] = final-norm cls ++ patch mean. */
   SDVariable features(SDVariable imgs) {
     SDVariable x = patchEmbed(imgs).add(patchPosEmbed(c.embedDim())); // [N, L, D]
-    SDVariable ones = sd.onesLike(sd.reshape(x.get(all(), point(0), point(0)), -1, 1, 1));
-    x = sd.concat(1, ones.mul(param("cls_token")), x); // [N, 1 + L, D]
+    SDVariable ones = sd.onesLike(sd.reshape(x.get(all(), point(0), point(0)), -1, 1)); // [N, 1]
+    SDVariable cls = sd.reshape(outer(ones, "cls_token"), -1, 1, c.embedDim()); // [N, 1, D]
+    x = sd.concat(1, cls, x); // [N, 1 + L, D]
     SDVariable latent = encoderBlocks(x, 1 + c.numPatches()); // [N, 1 + L, D]
-    SDVariable cls = latent.get(all(), point(0), all()); // [N, D]
+    SDVariable clsOut = latent.get(all(), point(0), all()); // [N, D]
     SDVariable patches = latent.get(all(), SDIndex.interval(1, 1 + c.numPatches()), all());
-    return sd.concat(FEATURES, 1, cls, patches.mean(1)); // [N, 2D]
+    return sd.concat(FEATURES, 1, clsOut, patches.mean(1)); // [N, 2D]
   }
 
   private SDVariable encoderBlocks(SDVariable x, int tokens) {
@@ -165,9 +167,18 @@ final class MaeGraph {
 
   /** cls_token + pos_embed[0] for every sample: [N, 1, D] (the cls position row is zero). */
   private SDVariable clsTokens(SDVariable mask) {
-    // ones [N, 1, 1] taken from an input, since the batch size is only known at run time
-    SDVariable ones = sd.onesLike(sd.reshape(mask.get(all(), SDIndex.interval(0, 1)), -1, 1, 1));
-    return ones.mul(param("cls_token")); // [N, 1, D]
+    // ones [N, 1] taken from an input, since the batch size is only known at run time
+    SDVariable ones = sd.onesLike(mask.get(all(), SDIndex.interval(0, 1))); // [N, 1]
+    return sd.reshape(outer(ones, "cls_token"), -1, 1, c.embedDim()); // [N, 1, D]
+  }
+
+  /**
+   * column [M, 1] times a [1, 1, dim] token: [M, dim] (row m = column[m] * token). A matmul with
+   * one term per output copies the token exactly, and its backprop is a matmul too; libnd4j's
+   * two-sided broadcast multiply backprop was the slowest op of the all-token variant.
+   */
+  private SDVariable outer(SDVariable column, String token) {
+    return sd.mmul(column, sd.reshape(param(token), 1, -1)); // [M, dim]
   }
 
   /** latent [N, T, D] -> pred [N, L, p*p*C] (official {@code forward_decoder}). */
@@ -182,9 +193,10 @@ final class MaeGraph {
       // mask_token
       SDVariable cls = x.get(all(), SDIndex.interval(0, 1), all()); // [N, 1, Dd]
       SDVariable kept = x.get(all(), SDIndex.interval(1, tokens), all()); // [N, keep, Dd]
-      SDVariable removed = sd.reshape(m.mask(), -1, l, 1); // [N, L, 1]
+      SDVariable removed = sd.reshape(m.mask(), -1, 1); // [N*L, 1]
+      SDVariable maskTokens = sd.reshape(outer(removed, "mask_token"), -1, l, dd); // [N, L, Dd]
       SDVariable patches = sd.mmul(m.keepSelect(), kept); // [N, L, Dd] kept in place, 0 elsewhere
-      patches = patches.add(removed.mul(param("mask_token"))); // [N, L, Dd]
+      patches = patches.add(maskTokens); // [N, L, Dd]
       x = sd.concat(1, cls, patches); // [N, 1 + L, Dd]
     }
     x = x.add(DECODER_IN, sd.constant(PosEmbed.sincos2d(dd, c.gridSize()))); // [N, 1 + L, Dd]

@@ -40,11 +40,18 @@ public final class MaeLayer extends SameDiffOutputLayer {
   @JsonProperty private double maskRatio;
   @JsonProperty private boolean normPixLoss;
   @JsonProperty private boolean encoderMaskTokens;
+  @JsonProperty private long initSeed;
 
   /** For JSON. */
   private MaeLayer() {}
 
-  public MaeLayer(MaeConfig c, MaeOptimizer opt) {
+  /**
+   * @param c the model
+   * @param opt its optimizer
+   * @param initSeed seed of the initial weights
+   */
+  public MaeLayer(MaeConfig c, MaeOptimizer opt, long initSeed) {
+    this.initSeed = initSeed;
     imgSize = c.imgSize();
     patch = c.patch();
     inChans = c.inChans();
@@ -96,24 +103,36 @@ public final class MaeLayer extends SameDiffOutputLayer {
     }
   }
 
-  /** Official {@code initialize_weights}, drawn from ND4J's RNG (seeded by the graph seed). */
+  /**
+   * Official {@code initialize_weights}, drawn in Java from this layer's seed: ND4J's global RNG
+   * did not reproduce the same values for the same graph seed (seen for fmnist-28), and a Java
+   * generator also gives the same weights on every backend.
+   */
   @Override
   public void initializeParameters(Map<String, INDArray> params) {
+    java.util.Random rng = new java.util.Random(initSeed);
     for (MaeParams.Spec p : MaeParams.of(config()).specs()) {
       INDArray a = params.get(p.graphName());
+      float[] v = new float[(int) p.length()];
       switch (p.kind()) {
-        case WEIGHT -> {
-          double bound = Math.sqrt(6.0 / (p.fanIn() + p.fanOut()));
-          a.assign(Nd4j.rand(a.dataType(), a.shape()).muli(2 * bound).subi(bound));
+        case WEIGHT -> uniform(rng, v, Math.sqrt(6.0 / (p.fanIn() + p.fanOut())));
+        case CONV_BIAS -> uniform(rng, v, 1.0 / Math.sqrt(p.fanIn()));
+        case TOKEN -> {
+          for (int i = 0; i < v.length; i++) {
+            v[i] = (float) (0.02 * rng.nextGaussian());
+          }
         }
-        case CONV_BIAS -> {
-          double bound = 1.0 / Math.sqrt(p.fanIn());
-          a.assign(Nd4j.rand(a.dataType(), a.shape()).muli(2 * bound).subi(bound));
-        }
-        case TOKEN -> a.assign(Nd4j.randn(a.dataType(), a.shape()).muli(0.02));
-        case NORM_WEIGHT -> a.assign(1);
-        case BIAS, NORM_BIAS -> a.assign(0);
+        case NORM_WEIGHT -> java.util.Arrays.fill(v, 1f);
+        case BIAS, NORM_BIAS -> java.util.Arrays.fill(v, 0f);
       }
+      a.assign(Nd4j.create(v, p.shape(), 'c').castTo(a.dataType()));
+    }
+  }
+
+  /** U(-bound, bound). */
+  private static void uniform(java.util.Random rng, float[] v, double bound) {
+    for (int i = 0; i < v.length; i++) {
+      v[i] = (float) ((2 * rng.nextDouble() - 1) * bound);
     }
   }
 

@@ -65,7 +65,7 @@ public final class MaeModel {
   /** The DL4J configuration: input {@code imgs}, one {@link MaeLayer}, float32. */
   public static ComputationGraphConfiguration configuration(
       MaeConfig config, long seed, MaeOptimizer optimizer) {
-    return configuration(new MaeLayer(config, optimizer), seed);
+    return configuration(new MaeLayer(config, optimizer, seed), seed);
   }
 
   static ComputationGraphConfiguration configuration(MaeLayer layer, long seed) {

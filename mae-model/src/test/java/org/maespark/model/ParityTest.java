@@ -134,7 +134,7 @@ class ParityTest {
   @MethodSource("fixtureNames")
   void gradientsAsTheUpdaterSeesThemMatch(String fixture) throws Exception {
     use(fixture);
-    MaeLayer layer = new MaeLayer(fx.config(), MaeOptimizer.official(1e-3));
+    MaeLayer layer = new MaeLayer(fx.config(), MaeOptimizer.official(1e-3), 1);
     layer.setUpdater(new Sgd(1.0));
     layer.setRegularization(new java.util.ArrayList<>());
     ComputationGraph g = new ComputationGraph(MaeModel.configuration(layer, 1));

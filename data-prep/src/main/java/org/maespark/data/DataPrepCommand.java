@@ -37,7 +37,10 @@ public final class DataPrepCommand implements Callable<Integer> {
   @Option(names = "--output", required = true, paramLabel = "URI", description = "dataset folder")
   String output;
 
-  @Option(names = "--conf", paramLabel = "FILE", description = "properties file (data.* keys)")
+  @Option(
+      names = {"-c", "--conf", "--config"},
+      paramLabel = "FILE",
+      description = "properties file (data.* keys)")
   Path conf;
 
   @Option(names = "--set", paramLabel = "KEY=VALUE", description = "override one config key")

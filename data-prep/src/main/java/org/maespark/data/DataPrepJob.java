@@ -31,6 +31,7 @@ import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import scala.Tuple2;
+import scala.Tuple3;
 
 /**
  * The data-prep steps, in order: list the tree, fix the class list, decode every split into
@@ -67,28 +68,31 @@ public final class DataPrepJob {
     Path staging = null;
     boolean published = false;
     try {
-      // one pass over the listing: (split, synset, reject stage or "") -> files
-      Map<List<String>, Long> summary =
+      // one pass over the listing: (split, synset, reject stage or "") -> files. A Tuple3 key,
+      // not List.of: Kryo cannot rebuild the JDK's immutable collections after the shuffle.
+      Map<Tuple3<String, String, String>, Long> summary =
           entries
               .map(
-                  e -> List.of(e.split(), e.synset(), e.reject() == null ? "" : e.reject().stage()))
+                  e ->
+                      new Tuple3<>(
+                          e.split(), e.synset(), e.reject() == null ? "" : e.reject().stage()))
               .countByValue();
       List<String> classes =
           summary.keySet().stream()
-              .filter(k -> k.get(2).isEmpty() && !k.get(1).isEmpty())
-              .map(k -> k.get(1))
+              .filter(k -> k._3().isEmpty() && !k._2().isEmpty())
+              .map(Tuple3::_2)
               .distinct()
               .sorted()
               .toList();
       Map<String, Long> perSplit = new TreeMap<>();
       Map<String, Long> rejectsByStage = new TreeMap<>();
       long inputFiles = 0;
-      for (Map.Entry<List<String>, Long> e : summary.entrySet()) {
+      for (Map.Entry<Tuple3<String, String, String>, Long> e : summary.entrySet()) {
         inputFiles += e.getValue();
-        if (e.getKey().get(2).isEmpty()) {
-          perSplit.merge(e.getKey().get(0), e.getValue(), Long::sum);
+        if (e.getKey()._3().isEmpty()) {
+          perSplit.merge(e.getKey()._1(), e.getValue(), Long::sum);
         } else {
-          rejectsByStage.merge(e.getKey().get(2), e.getValue(), Long::sum);
+          rejectsByStage.merge(e.getKey()._3(), e.getValue(), Long::sum);
         }
       }
       LOG.info(

@@ -16,6 +16,10 @@ final class SparkTestSession {
               .appName("data-prep-tests")
               .config("spark.ui.enabled", "false")
               .config("spark.sql.shuffle.partitions", "2")
+              // Kryo as on the clusters (deploy/conf/mae-spark.conf), so what the job ships
+              // between tasks is proven to survive it
+              .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
+              .config("spark.kryo.registrator", RecordKryoRegistrator.class.getName())
               // this machine's hostname is not loopback (surefire sets these too)
               .config("spark.driver.host", "127.0.0.1")
               .config("spark.driver.bindAddress", "127.0.0.1")

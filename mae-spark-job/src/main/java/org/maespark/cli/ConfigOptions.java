@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
 /** The options every command shares: a properties file and per-key overrides. */
 final class ConfigOptions {
   @Option(
-      names = {"-c", "--config"},
+      names = {"-c", "--conf", "--config"},
       description = "Properties file (a preset from conf/); keys overridden by --set.")
   Path config;
 

@@ -2,6 +2,7 @@ package org.maespark.train;
 
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
+import org.maespark.data.RecordKryoRegistrator;
 
 /**
  * The Spark session of a job. No master URL in job code: under {@code spark-submit} the master

@@ -1,4 +1,4 @@
-package org.maespark.train;
+package org.maespark.data;
 
 import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.serializers.JavaSerializer;

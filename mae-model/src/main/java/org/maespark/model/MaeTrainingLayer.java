@@ -5,13 +5,11 @@ import java.util.Map;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
-import org.deeplearning4j.nn.layers.samediff.DL4JSameDiffMemoryMgr;
 import org.deeplearning4j.nn.layers.samediff.SameDiffOutputLayer;
-import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.autodiff.samediff.internal.InferenceSession;
-import org.nd4j.autodiff.samediff.internal.SessionMemMgr;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
@@ -56,27 +54,20 @@ final class MaeTrainingLayer extends SameDiffOutputLayer {
         sameDiff.createGradFunction(); // parameters only, not the input placeholder
       }
     }
-    // Arrays of the gradient pass live in DL4J's workspaces, as DL4J's own layer arranges it.
-    SameDiff gradFn = sameDiff.getFunction("grad");
-    Map<Long, InferenceSession> sessions = gradFn.getSessions();
-    long thread = Thread.currentThread().getId();
-    if (!sessions.containsKey(thread)) {
-      sessions.put(thread, SameDiff.getInferenceFactory().create(gradFn));
-    }
-    SessionMemMgr mmgr =
-        new DL4JSameDiffMemoryMgr(
-            mgr.getWorkspaceName(ArrayType.BP_WORKING_MEM),
-            mgr.getWorkspaceName(ArrayType.ACTIVATION_GRAD),
-            mgr.getConfiguration(ArrayType.BP_WORKING_MEM),
-            mgr.getConfiguration(ArrayType.ACTIVATION_GRAD));
-    sessions.get(thread).setMmgr(mmgr);
+    // The gradient pass takes its arrays outside DL4J's workspaces, from a pool that reuses each
+    // intermediate once its last consumer has run (StepMemory). With DL4J's own manager every
+    // activation and gradient of the step stays allocated until the pass ends.
+    StepMemory memory = memory(sameDiff.getFunction("grad"));
 
     Map<String, INDArray> placeholders = new HashMap<>();
     placeholders.put(INPUT_KEY, input);
     placeholders.put(LABELS_KEY, labels);
-    var result =
-        sameDiff.calculateGradientsAndOutputs(
-            placeholders, java.util.List.of(outputKey), paramTable.keySet());
+    OutAndGrad result;
+    try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+      result =
+          sameDiff.calculateGradientsAndOutputs(
+              placeholders, java.util.List.of(outputKey), paramTable.keySet());
+    }
     Gradient g = new DefaultGradient();
     for (String name : paramTable.keySet()) {
       INDArray sdGrad = result.getGradients().get(name);
@@ -87,6 +78,7 @@ final class MaeTrainingLayer extends SameDiffOutputLayer {
     scoredSum = result.getOutputs().get(outputKey).getDouble(0);
     scoredInput = input;
     scoredLabels = labels;
+    memory.endStep(); // after the copies above: the outputs' arrays are reused next step
     sameDiff.clearPlaceholders(true);
     sameDiff.clearOpInputs();
     return new Pair<>(g, null);
@@ -99,6 +91,36 @@ final class MaeTrainingLayer extends SameDiffOutputLayer {
       scoredSum = Double.NaN; // one use: the next score needs a new pass
       return s;
     }
-    return super.computeScore(fullNetRegTerm, training, mgr);
+    // Forward only (e.g. graph.score(data)), with the same pooled memory as the gradient pass.
+    assertInputSet(false);
+    try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+      if (sameDiff == null) {
+        doInit();
+      }
+      StepMemory memory = memory(sameDiff);
+      Map<String, INDArray> placeholders = new HashMap<>();
+      placeholders.put(INPUT_KEY, input);
+      placeholders.put(LABELS_KEY, labels);
+      double sum = sameDiff.outputSingle(placeholders, outputKey).getDouble(0);
+      memory.endStep();
+      sameDiff.clearPlaceholders(true);
+      sameDiff.clearOpInputs();
+      return (sum + fullNetRegTerm) / input.size(0);
+    }
+  }
+
+  /** This thread's session of {@code fn}, set up with a {@link StepMemory}: its memory. */
+  private static StepMemory memory(SameDiff fn) {
+    Map<Long, InferenceSession> sessions = fn.getSessions();
+    long thread = Thread.currentThread().getId();
+    InferenceSession session = sessions.get(thread);
+    if (session == null) {
+      session = SameDiff.getInferenceFactory().create(fn);
+      sessions.put(thread, session);
+    }
+    if (!(session.getMmgr() instanceof StepMemory)) {
+      session.setMmgr(new StepMemory());
+    }
+    return (StepMemory) session.getMmgr();
   }
 }

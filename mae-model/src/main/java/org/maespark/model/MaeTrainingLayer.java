@@ -1,7 +1,11 @@
 package org.maespark.model;
 
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.Map;
+import java.util.Set;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
@@ -32,6 +36,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * minibatch size (checked against the reference in the parity test).
  */
 final class MaeTrainingLayer extends SameDiffOutputLayer {
+  /** Per thread, as SameDiff's sessions: one pool for the gradient and the score passes. */
+  private final Map<Long, StepMemory> memories = new HashMap<>();
+
+  private final Set<SameDiff> listened = Collections.newSetFromMap(new IdentityHashMap<>());
+
   private INDArray scoredInput;
   private INDArray scoredLabels;
   private double scoredSum = Double.NaN;
@@ -57,7 +66,12 @@ final class MaeTrainingLayer extends SameDiffOutputLayer {
     // The gradient pass takes its arrays outside DL4J's workspaces, from a pool that reuses each
     // intermediate once its last consumer has run (StepMemory). With DL4J's own manager every
     // activation and gradient of the step stays allocated until the pass ends.
-    StepMemory memory = memory(sameDiff.getFunction("grad"));
+    Set<String> keep = new HashSet<>();
+    keep.add(outputKey);
+    for (String name : paramTable.keySet()) {
+      keep.add(sameDiff.getVariable(name).getGradient().name());
+    }
+    StepMemory memory = memory(sameDiff.getFunction("grad"), keep);
 
     Map<String, INDArray> placeholders = new HashMap<>();
     placeholders.put(INPUT_KEY, input);
@@ -97,7 +111,7 @@ final class MaeTrainingLayer extends SameDiffOutputLayer {
       if (sameDiff == null) {
         doInit();
       }
-      StepMemory memory = memory(sameDiff);
+      StepMemory memory = memory(sameDiff, Set.of(outputKey));
       Map<String, INDArray> placeholders = new HashMap<>();
       placeholders.put(INPUT_KEY, input);
       placeholders.put(LABELS_KEY, labels);
@@ -109,8 +123,12 @@ final class MaeTrainingLayer extends SameDiffOutputLayer {
     }
   }
 
-  /** This thread's session of {@code fn}, set up with a {@link StepMemory}: its memory. */
-  private static StepMemory memory(SameDiff fn) {
+  /**
+   * This thread's session of {@code fn}, set up with a {@link StepMemory}: its memory. The memory's
+   * listener goes on the layer's SameDiff, whose listeners SameDiff also gives the gradient
+   * function on every call.
+   */
+  private StepMemory memory(SameDiff fn, Set<String> keep) {
     Map<Long, InferenceSession> sessions = fn.getSessions();
     long thread = Thread.currentThread().getId();
     InferenceSession session = sessions.get(thread);
@@ -119,7 +137,12 @@ final class MaeTrainingLayer extends SameDiffOutputLayer {
       sessions.put(thread, session);
     }
     if (!(session.getMmgr() instanceof StepMemory)) {
-      session.setMmgr(new StepMemory());
+      StepMemory memory = memories.computeIfAbsent(thread, t -> new StepMemory());
+      session.setMmgr(memory);
+      // DL4J's activate() swaps in its own manager; the listener must still be added only once
+      if (listened.add(fn)) {
+        sameDiff.addListeners(memory.listener(fn, keep));
+      }
     }
     return (StepMemory) session.getMmgr();
   }

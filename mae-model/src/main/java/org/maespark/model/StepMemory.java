@@ -27,14 +27,15 @@ import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Array memory of the training layer's gradient pass: an array the session releases (its last
- * consumer has run) goes back to a pool and serves the next request of the same type and shape, in
- * the same step or a later one; {@link #endStep} returns the arrays the session kept (outputs and
- * the few it never releases). The pool so settles at the step's peak of live arrays.
+ * Array memory of the training layer's gradient and score passes: once every op that reads an array
+ * has run ({@link #listener} counts them), the array goes back to a pool and serves the next
+ * request of the same type and shape, in the same pass or a later one; {@link #endStep} returns the
+ * arrays still out (the requested outputs). The pool so settles at the sum of the per-shape peaks
+ * of live arrays. One instance per thread, as SameDiff's sessions.
  *
  * <p>DL4J's own manager for SameDiff layers allocates in a workspace whose release is a no-op, so
- * its peak is the sum of every array of the step; SameDiff's {@code ArrayCacheMemoryMgr} leaves the
- * arrays it does not cache to the garbage collector, which lets detached memory pile up.
+ * its peak is the sum of every array of the pass, and SameDiff M2.1 switches its own release off in
+ * gradient passes ({@code setEnableCache(false)} in {@code calculateGradientsAndOutputs}).
  */
 final class StepMemory extends AbstractMemoryMgr {
   private final Map<String, ArrayDeque<INDArray>> free = new HashMap<>();

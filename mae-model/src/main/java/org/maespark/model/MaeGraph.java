@@ -273,8 +273,12 @@ final class MaeGraph {
   private SDVariable layerNorm(SDVariable x, String prefix) {
     SDVariable centered = x.sub(x.mean(true, 1)); // [M, dim]
     SDVariable var = sd.math.square(centered).mean(true, 1); // [M, 1]
-    SDVariable normed = centered.mul(sd.math.rsqrt(var.add(LN_EPS))); // [M, dim]
-    return normed.mul(row(prefix + "weight")).add(row(prefix + "bias")); // [M, dim]
+    SDVariable inv = sd.math.rsqrt(var.add(LN_EPS)); // [M, 1]
+    SDVariable ones = sd.onesLike(inv); // [M, 1]
+    // Both broadcasts as K=1 outer products (exact copies; their backprops are matmuls):
+    // libnd4j's broadcast multiply backprop was a quarter of a step.
+    SDVariable normed = centered.mul(sd.mmul(inv, sd.onesLike(row(prefix + "weight")))); // [M, dim]
+    return normed.mul(sd.mmul(ones, row(prefix + "weight"))).add(row(prefix + "bias")); // [M, dim]
   }
 
   /** x W^T + b with W [out, in] as torch's Linear: [M, in] -> [M, out]. */

@@ -129,7 +129,7 @@ public final class DataPrepJob {
                     e ->
                         new Tuple2<>(
                             ShufflePlan.shard(ShufflePlan.sortKey(seed, e.key()), shards), e))
-                .partitionBy(new ShufflePlan.ShardPartitioner(shards))
+                .partitionBy(new IndexPartitioner(shards))
                 .values()
                 // one pass: rows stream to Parquet, each task leaves its shard's summary
                 .mapPartitions(new DecodeShard(config, conf, labels, statsDir.toString()));

@@ -1,7 +1,6 @@
 package org.maespark.data;
 
 import java.nio.charset.StandardCharsets;
-import org.apache.spark.Partitioner;
 
 /**
  * The write-time shuffle: a seeded 64-bit hash of each key decides its shard and its place inside
@@ -33,34 +32,5 @@ final class ShufflePlan {
     z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
     z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
     return z ^ (z >>> 31);
-  }
-
-  /** Partition i holds shard i. */
-  static final class ShardPartitioner extends Partitioner {
-    private final int shards;
-
-    ShardPartitioner(int shards) {
-      this.shards = shards;
-    }
-
-    @Override
-    public int numPartitions() {
-      return shards;
-    }
-
-    @Override
-    public int getPartition(Object key) {
-      return (Integer) key;
-    }
-
-    @Override
-    public boolean equals(Object o) {
-      return o instanceof ShardPartitioner p && p.shards == shards;
-    }
-
-    @Override
-    public int hashCode() {
-      return shards;
-    }
   }
 }

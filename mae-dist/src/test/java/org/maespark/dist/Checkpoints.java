@@ -96,4 +96,12 @@ final class Checkpoints {
     }
     return out;
   }
+
+  /** The per-epoch record of {@code epoch} in metrics.jsonl (progress lines are skipped). */
+  static JsonNode epochRecord(Path root, int epoch) throws IOException {
+    return metrics(root).stream()
+        .filter(m -> "epoch".equals(m.path("kind").asText()) && m.path("epoch").asInt() == epoch)
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no epoch " + epoch + " record in " + root));
+  }
 }

@@ -164,10 +164,9 @@ class StandaloneClusterIT {
       Path pa = work.resolve("ckpt-parameter_averaging");
       if (Files.exists(pa.resolve("metrics.jsonl"))) {
         assertTrue(
-            !Checkpoints.metrics(pa)
-                .get(0)
+            !Checkpoints.epochRecord(pa, 1)
                 .get("train_loss")
-                .equals(Checkpoints.metrics(ckpt).get(0).get("train_loss")),
+                .equals(Checkpoints.epochRecord(ckpt, 1).get("train_loss")),
             "train.trainer=gradient_sharing trained exactly like parameter_averaging");
       }
     }

@@ -3,10 +3,10 @@ package org.maespark.train;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import org.apache.spark.Partitioner;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.storage.StorageLevel;
+import org.maespark.data.IndexPartitioner;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 import scala.Tuple2;
 
@@ -66,7 +66,7 @@ public final class EpochPlan implements AutoCloseable {
     return ordered
         .filter(p -> p._1() >= first && p._1() < end)
         .mapToPair(p -> new Tuple2<>((int) ((p._1() - first) / perWorker), p))
-        .partitionBy(new WorkerPartitioner(workers))
+        .partitionBy(new IndexPartitioner(workers))
         .mapPartitions(it -> batches(it, bpw, e, aug), true);
   }
 
@@ -84,35 +84,6 @@ public final class EpochPlan implements AutoCloseable {
       out.add(aug.batch(batch, epoch));
     }
     return out.iterator();
-  }
-
-  /** Partition = worker index carried in the key. */
-  static final class WorkerPartitioner extends Partitioner {
-    private final int n;
-
-    WorkerPartitioner(int n) {
-      this.n = n;
-    }
-
-    @Override
-    public int numPartitions() {
-      return n;
-    }
-
-    @Override
-    public int getPartition(Object key) {
-      return (Integer) key;
-    }
-
-    @Override
-    public boolean equals(Object o) {
-      return o instanceof WorkerPartitioner w && w.n == n;
-    }
-
-    @Override
-    public int hashCode() {
-      return n;
-    }
   }
 
   @Override

@@ -24,20 +24,9 @@ import org.maespark.train.FmnistTestData;
 class EndToEndTest {
   @TempDir Path tmp;
 
-  static final String[] TINY_MAE = {
-    "model.preset=fmnist-28",
-    "model.patch=7",
-    "model.embed_dim=32",
-    "model.depth=1",
-    "model.heads=2",
-    "model.decoder_embed_dim=32",
-    "model.decoder_depth=1",
-    "model.decoder_heads=2",
-  };
-
   static List<String> args(String command, String... rest) {
     List<String> a = new ArrayList<>(List.of(command));
-    for (String s : TINY_MAE) {
+    for (String s : FmnistTestData.TINY_MAE) {
       a.add("--set");
       a.add(s);
     }

@@ -34,17 +34,6 @@ class GradientSharingTest {
   static SparkSession spark;
   static DatasetInfo data;
 
-  static final String[] TINY_MAE = {
-    "model.preset=fmnist-28",
-    "model.patch=7",
-    "model.embed_dim=32",
-    "model.depth=1",
-    "model.heads=2",
-    "model.decoder_embed_dim=32",
-    "model.decoder_depth=1",
-    "model.decoder_heads=2",
-  };
-
   @BeforeAll
   static void data() throws Exception {
     spark = SparkTestSession.get();
@@ -52,7 +41,7 @@ class GradientSharingTest {
   }
 
   static Settings settings(String trainer, String ckpt, String... extra) {
-    List<String> o = new ArrayList<>(List.of(TINY_MAE));
+    List<String> o = new ArrayList<>(FmnistTestData.TINY_MAE);
     o.addAll(
         List.of(
             "train.trainer=" + trainer,

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
@@ -143,17 +144,8 @@ class PretrainerTest {
   void resumedMaeRunEqualsUninterruptedRun() throws Exception {
     String uri = FmnistSample.write(spark, tmp.resolve("fmnist"), 24, 2, 4);
     DatasetInfo fm = DatasetInfo.read(uri, new Configuration());
-    List<String> mae =
-        List.of(
-            "model.preset=fmnist-28",
-            "model.patch=7",
-            "model.embed_dim=32",
-            "model.depth=1",
-            "model.heads=2",
-            "model.decoder_embed_dim=32",
-            "model.decoder_depth=1",
-            "model.decoder_heads=2",
-            "train.augment=rrc");
+    List<String> mae = new ArrayList<>(FmnistTestData.TINY_MAE);
+    mae.add("train.augment=rrc");
     java.util.function.Function<String, Pretrainer> make =
         dir -> {
           Settings s = settings(dir, mae.toArray(new String[0]));

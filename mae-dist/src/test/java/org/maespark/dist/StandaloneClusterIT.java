@@ -81,17 +81,7 @@ class StandaloneClusterIT {
     assertTrue(Files.exists(out.resolve("_SUCCESS")), out + " has no _SUCCESS");
     assertTrue(Files.exists(out.resolve("manifest.json")));
     // A rerun is refused: the dataset is published once, replaced only with --overwrite.
-    Job again =
-        submit(
-            "data-prep-again",
-            Map.of(),
-            "data-prep",
-            "--conf",
-            PRESET.toString(),
-            "--input",
-            REPO.resolve("samples/fmnist").toString(),
-            "--output",
-            out.toString());
+    Job again = submitDataPrep("data-prep-again", out);
     assertEquals(1, again.rc, again.tail());
     assertTrue(again.log().contains("already exists"), again.tail());
   }
@@ -234,17 +224,7 @@ class StandaloneClusterIT {
     }
     if (dataset == null) {
       Path out = work.resolve("dataset");
-      Job job =
-          submit(
-              "data-prep",
-              Map.of(),
-              "data-prep",
-              "--conf",
-              PRESET.toString(),
-              "--input",
-              REPO.resolve("samples/fmnist").toString(),
-              "--output",
-              out.toString());
+      Job job = submitDataPrep("data-prep", out);
       try {
         job.assertOk();
       } catch (AssertionError e) {
@@ -284,6 +264,20 @@ class StandaloneClusterIT {
             ckpt.toString(),
             "--resume",
             "auto"));
+  }
+
+  /** data-prep of the bundled Fashion-MNIST sample with the cluster preset, to {@code out}. */
+  static Job submitDataPrep(String name, Path out) throws Exception {
+    return submit(
+        name,
+        Map.of(),
+        "data-prep",
+        "--conf",
+        PRESET.toString(),
+        "--input",
+        REPO.resolve("samples/fmnist").toString(),
+        "--output",
+        out.toString());
   }
 
   static Job submit(String name, Map<String, String> env, String... appArgs) throws Exception {

@@ -11,6 +11,8 @@ import org.apache.spark.sql.SparkSession;
 import org.maespark.model.Reconstruction;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.INDArrayIndex;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -90,29 +92,22 @@ public final class Evaluator implements Pretrainer.Evaluation {
       int[] ltr = labels(train());
       int[] lva = labels(val);
       long d = ftr.size(1) / 2;
-      var cls = org.nd4j.linalg.indexing.NDArrayIndex.interval(0, d);
-      var avg = org.nd4j.linalg.indexing.NDArrayIndex.interval(d, 2 * d);
-      var all = org.nd4j.linalg.indexing.NDArrayIndex.all();
-      out.put(
-          "knn_cls",
-          Knn.top1(
-              ftr.get(all, cls),
-              ltr,
-              fva.get(all, cls),
-              lva,
-              numClasses,
-              cfg.knnK(),
-              cfg.knnTemperature()));
-      out.put(
-          "knn_mean",
-          Knn.top1(
-              ftr.get(all, avg),
-              ltr,
-              fva.get(all, avg),
-              lva,
-              numClasses,
-              cfg.knnK(),
-              cfg.knnTemperature()));
+      INDArrayIndex cls = NDArrayIndex.interval(0, d);
+      INDArrayIndex avg = NDArrayIndex.interval(d, 2 * d);
+      INDArrayIndex all = NDArrayIndex.all();
+      // the same kNN on the two halves of the features: cls token, then mean of patch tokens
+      java.util.function.Function<INDArrayIndex, Double> knn =
+          half ->
+              Knn.top1(
+                  ftr.get(all, half),
+                  ltr,
+                  fva.get(all, half),
+                  lva,
+                  numClasses,
+                  cfg.knnK(),
+                  cfg.knnTemperature());
+      out.put("knn_cls", knn.apply(cls));
+      out.put("knn_mean", knn.apply(avg));
       if (probe && cfg.probeEpochs() > 0) {
         LinearProbe p =
             new LinearProbe(cfg.probeEpochs(), cfg.probeLr(), cfg.probeBatch(), cfg.maskSeed());

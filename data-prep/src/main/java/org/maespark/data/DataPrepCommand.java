@@ -92,18 +92,12 @@ public final class DataPrepCommand implements Callable<Integer> {
   public Integer call() {
     Checked checked = check();
     SparkConf sparkConf = new SparkConf();
-    SparkSession.Builder builder = SparkSession.builder().appName("mae-spark data-prep");
     if (master != null) {
-      builder.master(master);
-    } else if (!sparkConf.contains("spark.master")) {
-      builder.master("local[*]"); // embedded Spark when not under spark-submit
+      sparkConf.setMaster(master);
     }
-    SparkSession spark = builder.getOrCreate();
-    try {
-      run(spark, checked, System.out);
+    try (SparkSessions.Job job = SparkSessions.open(sparkConf, "mae-spark data-prep")) {
+      run(job.spark(), checked, System.out);
       return 0;
-    } finally {
-      spark.stop();
     }
   }
 

@@ -1,5 +1,6 @@
 package org.maespark.data;
 
+import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 
 /** One local[2] Spark session per test JVM, shared by every Spark test class; never stopped. */
@@ -10,19 +11,18 @@ final class SparkTestSession {
 
   static synchronized SparkSession get() {
     if (spark == null) {
+      // the jobs' own settings (Kryo as on the clusters, so what the job ships between tasks is
+      // proven to survive it), on local[2]
+      SparkConf conf =
+          new SparkConf()
+              .setMaster("local[2]")
+              .set("spark.sql.shuffle.partitions", "2")
+              // this machine's hostname is not loopback (surefire sets these too)
+              .set("spark.driver.host", "127.0.0.1")
+              .set("spark.driver.bindAddress", "127.0.0.1");
       spark =
           SparkSession.builder()
-              .master("local[2]")
-              .appName("data-prep-tests")
-              .config("spark.ui.enabled", "false")
-              .config("spark.sql.shuffle.partitions", "2")
-              // Kryo as on the clusters (deploy/conf/mae-spark.conf), so what the job ships
-              // between tasks is proven to survive it
-              .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
-              .config("spark.kryo.registrator", RecordKryoRegistrator.class.getName())
-              // this machine's hostname is not loopback (surefire sets these too)
-              .config("spark.driver.host", "127.0.0.1")
-              .config("spark.driver.bindAddress", "127.0.0.1")
+              .config(SparkSessions.configure(conf, "data-prep-tests"))
               .getOrCreate();
       spark.sparkContext().setLogLevel("WARN");
     }

@@ -9,9 +9,10 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import javax.imageio.ImageIO;
 import org.apache.hadoop.conf.Configuration;
-import org.maespark.train.LoadedCheckpoint;
-import org.maespark.train.ReconPicture;
-import org.maespark.train.Seeds;
+import org.maespark.checkpoint.LoadedCheckpoint;
+import org.maespark.eval.ReconPicture;
+import org.maespark.input.ImageInput;
+import org.maespark.input.Seeds;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import picocli.CommandLine.Command;
@@ -90,7 +91,7 @@ final class InspectCommand implements Callable<Integer> {
       if (img == null) {
         throw new IllegalArgumentException(f + ": not an image ImageIO can read (PNG, JPEG)");
       }
-      rows[i] = org.maespark.train.ImageInput.normalised(img, s, c, mean, std);
+      rows[i] = ImageInput.normalised(img, s, c, mean, std);
     }
     return Nd4j.createFromArray(rows).reshape('c', rows.length, c, s, s);
   }

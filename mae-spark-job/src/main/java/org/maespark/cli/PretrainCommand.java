@@ -2,18 +2,19 @@ package org.maespark.cli;
 
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
+import org.maespark.checkpoint.CheckpointConfig;
+import org.maespark.checkpoint.CheckpointStore;
 import org.maespark.conf.ConfigException;
 import org.maespark.conf.Settings;
 import org.maespark.data.DataPrepConfig;
+import org.maespark.data.SparkSessions;
+import org.maespark.eval.EvalConfig;
+import org.maespark.eval.Evaluator;
+import org.maespark.input.DatasetInfo;
 import org.maespark.model.MaeConfig;
 import org.maespark.model.MaeOptimizer;
-import org.maespark.train.CheckpointConfig;
-import org.maespark.train.DatasetInfo;
-import org.maespark.train.EvalConfig;
-import org.maespark.train.Evaluator;
 import org.maespark.train.MaeTrainModel;
 import org.maespark.train.Pretrainer;
-import org.maespark.train.SparkSessions;
 import org.maespark.train.TrainConfig;
 import org.maespark.train.sharing.SharingConfig;
 import org.slf4j.Logger;
@@ -106,8 +107,7 @@ final class PretrainCommand implements Callable<Integer> {
       data.checkFits(r.model().imgSize(), r.model().patch(), r.model().inChans());
       if (resume.equals("never")) {
         var store =
-            org.maespark.train.CheckpointStore.open(
-                r.ckpt().dir(), spark.sparkContext().hadoopConfiguration());
+            CheckpointStore.open(r.ckpt().dir(), spark.sparkContext().hadoopConfiguration());
         if (store.newestComplete().isPresent()) {
           throw new ConfigException(
               r.ckpt().dir() + " already holds checkpoints; use --resume auto or a new directory");

@@ -7,6 +7,9 @@ import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.storage.StorageLevel;
 import org.maespark.data.IndexPartitioner;
+import org.maespark.input.Augmenter;
+import org.maespark.input.Seeds;
+import org.maespark.input.TrainRow;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 import scala.Tuple2;
 

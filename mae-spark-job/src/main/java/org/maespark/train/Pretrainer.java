@@ -13,7 +13,17 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
+import org.maespark.checkpoint.CheckpointConfig;
+import org.maespark.checkpoint.CheckpointState;
+import org.maespark.checkpoint.CheckpointStore;
+import org.maespark.checkpoint.Versions;
 import org.maespark.conf.Settings;
+import org.maespark.eval.EvalConfig;
+import org.maespark.input.Augmenter;
+import org.maespark.input.DatasetInfo;
+import org.maespark.input.Seeds;
+import org.maespark.input.TrainRow;
+import org.maespark.input.TrainRows;
 import org.maespark.train.sharing.GradientSharing;
 import org.maespark.train.sharing.SharingConfig;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -30,8 +40,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Pretrainer {
   private static final Logger LOG = LoggerFactory.getLogger(Pretrainer.class);
-  static final String WEIGHTS = "model.safetensors";
-  static final String OPTIMIZER = "optimizer.bin";
 
   /** Evaluation hook run after an epoch; returns metrics to log and save. */
   public interface Evaluation {
@@ -164,7 +172,8 @@ public final class Pretrainer {
     return new Result(lastEpoch, step(model), lastLoss);
   }
 
-  static long step(PretrainModel model) {
+  /** Optimizer steps taken so far (the graph's iteration count, which resume restores). */
+  public static long step(PretrainModel model) {
     return model.graph().getConfiguration().getIterationCount();
   }
 
@@ -267,12 +276,14 @@ public final class Pretrainer {
             metrics,
             Versions.current());
     Map<String, CheckpointStore.FileWriter> files = new LinkedHashMap<>();
-    files.put(WEIGHTS, model::saveWeights);
-    files.put(OPTIMIZER, out -> Nd4j.write(out, model.graph().getUpdater().getStateViewArray()));
+    files.put(CheckpointStore.WEIGHTS, model::saveWeights);
+    files.put(
+        CheckpointStore.OPTIMIZER,
+        out -> Nd4j.write(out, model.graph().getUpdater().getStateViewArray()));
     if (evaluation != null) {
       files.putAll(evaluation.checkpointFiles(model));
     }
-    files.put(CheckpointState.FILE, out -> out.write(state.toJson()));
+    files.put(CheckpointStore.STATE, out -> out.write(state.toJson()));
     CheckpointStore.Checkpoint c = store.write(epoch, files);
     var deleted = store.retain(ckpt.keepLast(), ckpt.keepEvery());
     LOG.info("checkpoint {} written; retention removed epochs {}", c.dir(), deleted);
@@ -283,7 +294,7 @@ public final class Pretrainer {
       CheckpointStore store, CheckpointStore.Checkpoint c, PretrainModel model, RunPlan plan)
       throws IOException {
     CheckpointState state;
-    try (InputStream in = store.open(c, CheckpointState.FILE)) {
+    try (InputStream in = store.open(c, CheckpointStore.STATE)) {
       state = CheckpointState.read(in, c.dir().toString());
     }
     if (!state.datasetDigest().equals(dataset.digest())) {
@@ -312,15 +323,15 @@ public final class Pretrainer {
               + train.seed()
               + "; resuming would not continue the same schedule and data order");
     }
-    try (InputStream in = store.open(c, WEIGHTS)) {
+    try (InputStream in = store.open(c, CheckpointStore.WEIGHTS)) {
       model.loadWeights(in);
     }
     ComputationGraph g = model.graph();
-    try (InputStream in = store.open(c, OPTIMIZER)) {
+    try (InputStream in = store.open(c, CheckpointStore.OPTIMIZER)) {
       INDArray st = Nd4j.read(in);
       g.getUpdater().getStateViewArray().assign(st);
     } catch (IOException e) {
-      throw new UncheckedIOException(c.dir() + ": cannot read " + OPTIMIZER, e);
+      throw new UncheckedIOException(c.dir() + ": cannot read " + CheckpointStore.OPTIMIZER, e);
     }
     g.getConfiguration().setIterationCount((int) state.globalStep());
     g.getConfiguration().setEpochCount(state.epoch());

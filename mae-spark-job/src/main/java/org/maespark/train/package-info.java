@@ -1,5 +1,5 @@
 /**
- * Spark driver for distributed MAE pretraining: epochs, schedule, trainers, checkpoints,
- * evaluation.
+ * The pretraining run: the epoch loop and its recipe, the learning-rate schedule, the DL4J Spark
+ * training masters and the per-step synchronisation of the workers.
  */
 package org.maespark.train;

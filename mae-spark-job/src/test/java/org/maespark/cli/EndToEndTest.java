@@ -13,7 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.maespark.train.FmnistTestData;
+import org.maespark.testing.FmnistTestData;
 
 /**
  * The product end to end in Spark local[2] on real labelled images (Fashion-MNIST sample): the

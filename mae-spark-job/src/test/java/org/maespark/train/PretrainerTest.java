@@ -17,8 +17,17 @@ import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.maespark.checkpoint.CheckpointConfig;
+import org.maespark.checkpoint.CheckpointStore;
 import org.maespark.conf.Settings;
+import org.maespark.eval.EvalConfig;
+import org.maespark.input.DatasetInfo;
 import org.maespark.model.SafeTensors;
+import org.maespark.testing.FmnistSample;
+import org.maespark.testing.FmnistTestData;
+import org.maespark.testing.SparkTestSession;
+import org.maespark.testing.TinyDataset;
+import org.maespark.testing.TinyModel;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -70,10 +79,10 @@ class PretrainerTest {
     CheckpointStore store = CheckpointStore.open(ckptDir, new Configuration());
     CheckpointStore.Checkpoint c = store.find(epoch).orElseThrow();
     byte[] w;
-    try (InputStream in = store.open(c, Pretrainer.WEIGHTS)) {
+    try (InputStream in = store.open(c, CheckpointStore.WEIGHTS)) {
       w = in.readAllBytes();
     }
-    try (InputStream o = store.open(c, Pretrainer.OPTIMIZER)) {
+    try (InputStream o = store.open(c, CheckpointStore.OPTIMIZER)) {
       return new INDArray[] {weights(w), Nd4j.read(o)};
     }
   }

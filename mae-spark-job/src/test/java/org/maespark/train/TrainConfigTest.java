@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.maespark.checkpoint.CheckpointConfig;
 import org.maespark.conf.ConfigException;
 import org.maespark.conf.Settings;
+import org.maespark.eval.EvalConfig;
 
 class TrainConfigTest {
 

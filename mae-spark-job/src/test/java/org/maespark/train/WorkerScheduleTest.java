@@ -12,6 +12,11 @@ import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.maespark.conf.Settings;
+import org.maespark.input.Augmenter;
+import org.maespark.input.TrainRows;
+import org.maespark.testing.SparkTestSession;
+import org.maespark.testing.TinyDataset;
+import org.maespark.testing.TinyModel;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 

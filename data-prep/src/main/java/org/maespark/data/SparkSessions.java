@@ -1,0 +1,76 @@
+package org.maespark.data;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * The Spark session of every command (data-prep, pretrain, evaluate). No master URL in job code:
+ * under {@code spark-submit} the master comes from the submit; run directly (no {@code
+ * spark.master} set), Spark runs embedded with {@code local[*]}. Kryo is always on, with the same
+ * registrators as {@code deploy/conf/mae-spark.conf}: records through Java serialization, and
+ * ND4J's (INDArrays as raw buffers) wherever ND4J is on the classpath, i.e. in the application jar
+ * but not in data-prep's own tests, which have no DL4J.
+ */
+public final class SparkSessions {
+  /** ND4J's Kryo registrator, named here because data-prep does not depend on ND4J. */
+  public static final String ND4J_REGISTRATOR = "org.nd4j.kryo.Nd4jRegistrator";
+
+  /** The registrators every session uses on this classpath, comma-separated as Spark wants. */
+  public static final String KRYO_REGISTRATORS = registrators();
+
+  private SparkSessions() {}
+
+  /** Settings every job needs, on top of whatever the submit gave. */
+  public static SparkConf configure(SparkConf conf, String appName) {
+    conf.setIfMissing("spark.app.name", appName);
+    if (!conf.contains("spark.master")) {
+      conf.setMaster("local[*]");
+    }
+    conf.set("spark.serializer", "org.apache.spark.serializer.KryoSerializer");
+    conf.set("spark.kryo.registrator", KRYO_REGISTRATORS);
+    conf.setIfMissing("spark.kryoserializer.buffer.max", "1g");
+    conf.setIfMissing("spark.ui.enabled", "false");
+    return conf;
+  }
+
+  /**
+   * The session for a job, embedded {@code local[*]} when no master was given. Closing it stops
+   * Spark only if this call started it (a caller that already runs a session keeps it).
+   */
+  public static Job open(String appName) {
+    return open(new SparkConf(), appName);
+  }
+
+  /**
+   * As {@link #open(String)}, on top of {@code conf} (e.g. a master chosen on the command line).
+   */
+  public static Job open(SparkConf conf, String appName) {
+    boolean existed = SparkSession.getDefaultSession().isDefined();
+    SparkSession s = SparkSession.builder().config(configure(conf, appName)).getOrCreate();
+    return new Job(s, !existed);
+  }
+
+  private static String registrators() {
+    List<String> names = new ArrayList<>();
+    try {
+      Class.forName(ND4J_REGISTRATOR, false, SparkSessions.class.getClassLoader());
+      names.add(ND4J_REGISTRATOR);
+    } catch (ClassNotFoundException e) {
+      // data-prep on its own: no INDArrays to carry
+    }
+    names.add(RecordKryoRegistrator.class.getName());
+    return String.join(",", names);
+  }
+
+  /** A session and whether closing it stops Spark. */
+  public record Job(SparkSession spark, boolean owned) implements AutoCloseable {
+    @Override
+    public void close() {
+      if (owned) {
+        spark.stop();
+      }
+    }
+  }
+}

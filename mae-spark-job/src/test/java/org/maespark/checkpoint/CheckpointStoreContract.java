@@ -1,0 +1,108 @@
+package org.maespark.checkpoint;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.junit.jupiter.api.Test;
+
+/** The checkpoint store's behaviour, run against each real Hadoop filesystem. */
+abstract class CheckpointStoreContract {
+
+  /** A fresh, empty store root on the filesystem under test. */
+  abstract CheckpointStore store(String name) throws Exception;
+
+  abstract FileSystem fs() throws Exception;
+
+  static Map<String, CheckpointStore.FileWriter> files(String weights) {
+    Map<String, CheckpointStore.FileWriter> m = new LinkedHashMap<>();
+    m.put("model.safetensors", out -> out.write(weights.getBytes(StandardCharsets.UTF_8)));
+    m.put("state.json", out -> out.write("{}".getBytes(StandardCharsets.UTF_8)));
+    return m;
+  }
+
+  static String read(CheckpointStore s, CheckpointStore.Checkpoint c, String f) throws Exception {
+    try (InputStream in = s.open(c, f)) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  @Test
+  void writesLayoutAndFindsNewest() throws Exception {
+    CheckpointStore s = store("layout");
+    s.write(1, files("w1"));
+    s.write(2, files("w2"));
+    CheckpointStore.Checkpoint newest = s.newestComplete().orElseThrow();
+    assertEquals(2, newest.epoch());
+    assertEquals("epoch-00002", newest.name());
+    assertEquals("w2", read(s, newest, "model.safetensors"));
+    assertTrue(fs().exists(new Path(newest.dir(), CheckpointStore.COMPLETE)));
+    try (InputStream in = fs().open(new Path(s.root(), CheckpointStore.LATEST))) {
+      assertEquals("epoch-00002", new String(in.readAllBytes(), StandardCharsets.UTF_8).trim());
+    }
+  }
+
+  @Test
+  void halfWrittenCheckpointsAreIgnored() throws Exception {
+    CheckpointStore s = store("half");
+    s.write(1, files("good"));
+    FileSystem fs = fs();
+    // a crash before the rename: only the temp directory exists
+    fs.mkdirs(new Path(s.root(), ".tmp-epoch-00003"));
+    writeFile(fs, new Path(s.root(), ".tmp-epoch-00003/model.safetensors"), "partial");
+    // a crash after the rename (s3a copy) but before the marker
+    writeFile(fs, new Path(s.root(), "epoch-00002/model.safetensors"), "partial");
+    // a marker whose file was truncated afterwards (size mismatch)
+    s.write(4, files("four"));
+    writeFile(fs, new Path(s.root(), "epoch-00004/model.safetensors"), "fo");
+    // a cut-short marker
+    s.write(5, files("five"));
+    writeFile(fs, new Path(s.root(), "epoch-00005/_COMPLETE"), "{\"files\": {\"mod");
+    assertEquals(List.of(1), s.listComplete().stream().map(c -> c.epoch()).toList());
+    assertEquals(1, s.newestComplete().orElseThrow().epoch());
+    assertFalse(s.find(2).isPresent());
+    // rewriting an epoch replaces the broken attempt
+    s.write(2, files("fixed"));
+    assertEquals("fixed", read(s, s.find(2).orElseThrow(), "model.safetensors"));
+  }
+
+  @Test
+  void retentionKeepsLastKPlusEveryM() throws Exception {
+    CheckpointStore s = store("retain");
+    for (int e = 1; e <= 9; e++) {
+      s.write(e, files("w" + e));
+    }
+    fs().mkdirs(new Path(s.root(), ".tmp-epoch-00010"));
+    List<Integer> deleted = s.retain(2, 4);
+    assertEquals(List.of(1, 2, 3, 5, 6, 7), deleted);
+    assertEquals(List.of(4, 8, 9), s.listComplete().stream().map(c -> c.epoch()).toList());
+    assertFalse(fs().exists(new Path(s.root(), ".tmp-epoch-00010")));
+  }
+
+  @Test
+  void metricsAppendAndTruncate() throws Exception {
+    CheckpointStore s = store("metrics");
+    s.appendMetrics(Map.of("epoch", 1, "loss", 0.9));
+    s.appendMetrics(Map.of("epoch", 2, "loss", 0.8));
+    s.appendMetrics(Map.of("epoch", 3, "loss", 0.7));
+    assertEquals(3, s.readMetricLines().size());
+    s.truncateMetricsAfter(2);
+    List<String> lines = s.readMetricLines();
+    assertEquals(2, lines.size());
+    assertTrue(lines.get(1).contains("\"epoch\":2"), lines.get(1));
+  }
+
+  static void writeFile(FileSystem fs, Path p, String text) throws Exception {
+    try (FSDataOutputStream out = fs.create(p, true)) {
+      out.write(text.getBytes(StandardCharsets.UTF_8));
+    }
+  }
+}

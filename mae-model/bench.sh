@@ -24,9 +24,10 @@ THREADS="${THREADS:-$(nproc)}"
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-$THREADS}"
 
-mvn -B -ntp -q -pl mae-model -am compile dependency:build-classpath \
-  -Dmdep.outputFile=target/classpath.txt >/dev/null
-cp="mae-model/target/classes:$(cat mae-model/target/classpath.txt)"
+# the bench mains live in the test source set, so they stay out of the application jar
+mvn -B -ntp -q -pl mae-model -am test-compile dependency:build-classpath \
+  -Dmdep.includeScope=test -Dmdep.outputFile=target/classpath.txt >/dev/null
+cp="mae-model/target/test-classes:mae-model/target/classes:$(cat mae-model/target/classpath.txt)"
 if [[ -n "${ND4J_CLASSIFIER:-}" ]]; then
   cp="${cp//nd4j-native-1.0.0-M2.1-linux-x86_64.jar/nd4j-native-1.0.0-M2.1-$ND4J_CLASSIFIER.jar}"
 fi

@@ -12,8 +12,9 @@ mkdir -p "$WORK"
 [ -d "$WORK/photos" ] || /usr/bin/python3 "$TOOLS/make_photo_imagenet.py" --out "$WORK/photos" --fetch
 [ -d "$WORK/photos-large" ] || /usr/bin/python3 "$TOOLS/make_photo_imagenet.py" --out "$WORK/photos-large" \
   --fetch --train-per-source 40 --val-per-source 10 --seed 1
-mvn -B -ntp -q -pl data-prep -am test-compile
-mvn -B -ntp -q -pl data-prep dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$WORK/cp.txt"
+# one reactor call: data-prep's project dependencies (mae-conf) resolve to their build folders
+mvn -B -ntp -q -pl data-prep -am test-compile dependency:build-classpath -Dmdep.includeScope=test \
+  -Dmdep.outputFile="$WORK/cp.txt"
 CP="$(cat "$WORK/cp.txt"):data-prep/target/classes:data-prep/target/test-classes"
 OPENS="--add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/java.lang.invoke=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED"
 for tree in photos photos-large; do

@@ -13,6 +13,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
+import org.maespark.command.SparkSessions;
 import org.maespark.conf.Settings;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

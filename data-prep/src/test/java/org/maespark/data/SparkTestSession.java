@@ -2,6 +2,7 @@ package org.maespark.data;
 
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
+import org.maespark.command.SparkSessions;
 
 /** One local[2] Spark session per test JVM, shared by every Spark test class; never stopped. */
 final class SparkTestSession {

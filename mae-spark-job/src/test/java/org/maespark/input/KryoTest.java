@@ -9,7 +9,7 @@ import org.apache.spark.SparkConf;
 import org.apache.spark.serializer.KryoSerializer;
 import org.apache.spark.serializer.SerializerInstance;
 import org.junit.jupiter.api.Test;
-import org.maespark.data.SparkSessions;
+import org.maespark.command.SparkSessions;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 import scala.reflect.ClassTag$;
 

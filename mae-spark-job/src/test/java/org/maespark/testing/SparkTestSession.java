@@ -2,7 +2,7 @@ package org.maespark.testing;
 
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
-import org.maespark.data.SparkSessions;
+import org.maespark.command.SparkSessions;
 
 /** The one local[2] session every Spark test of this module shares (Kryo + ND4J registrator). */
 public final class SparkTestSession {

@@ -1,4 +1,4 @@
-package org.maespark.data;
+package org.maespark.command;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -7,6 +7,7 @@ import org.apache.spark.SparkConf;
 import org.apache.spark.serializer.KryoSerializer;
 import org.apache.spark.serializer.SerializerInstance;
 import org.junit.jupiter.api.Test;
+import org.maespark.data.RecordKryoRegistrator;
 import scala.reflect.ClassTag$;
 
 /** Every command's session runs with Kryo and records support; a given master is kept. */

@@ -1,9 +1,10 @@
-package org.maespark.data;
+package org.maespark.command;
 
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
+import org.maespark.data.RecordKryoRegistrator;
 
 /**
  * The Spark session of every command (data-prep, pretrain, evaluate). No master URL in job code:

@@ -3,8 +3,6 @@ package org.maespark.data;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -13,9 +11,11 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
+import org.maespark.command.GlobalOptions;
 import org.maespark.command.SparkSessions;
 import org.maespark.conf.Settings;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -38,14 +38,7 @@ public final class DataPrepCommand implements Callable<Integer> {
   @Option(names = "--output", required = true, paramLabel = "URI", description = "dataset folder")
   String output;
 
-  @Option(
-      names = {"-c", "--conf", "--config"},
-      paramLabel = "FILE",
-      description = "properties file (data.* keys)")
-  Path conf;
-
-  @Option(names = "--set", paramLabel = "KEY=VALUE", description = "override one config key")
-  List<String> overrides = new ArrayList<>();
+  @Mixin GlobalOptions options;
 
   @Option(names = "--overwrite", description = "replace an existing dataset at --output")
   boolean overwrite;
@@ -56,15 +49,12 @@ public final class DataPrepCommand implements Callable<Integer> {
       description = "Spark master; default: spark-submit's, else local[*]")
   String master;
 
-  @Option(names = "--verbose", description = "print stack traces of errors")
-  boolean verbose;
-
   /** The command's inputs, resolved and checked. */
   public record Checked(DataPrepConfig config, Map<String, String> resolved) {}
 
   /** Everything that can be refused before Spark starts: config keys and values, input, output. */
   public Checked check() {
-    Settings settings = Settings.load(conf, overrides);
+    Settings settings = options.settings();
     DataPrepConfig config = DataPrepConfig.fromSettings(settings);
     Map<String, String> resolved = new TreeMap<>();
     for (Map.Entry<String, String> e : settings.values().entrySet()) {
@@ -113,10 +103,6 @@ public final class DataPrepCommand implements Callable<Integer> {
         "data-prep: wrote %s:%s rows, %d rejects of %d files, %d classes, %s%n",
         output, sb, m.rejects(), m.inputFiles(), m.classes().size(), m.digest());
     return m;
-  }
-
-  boolean verbose() {
-    return verbose;
   }
 
   /** Hadoop settings before Spark exists: defaults plus spark.hadoop.* system properties. */

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
@@ -177,6 +178,25 @@ public final class Settings {
       }
     }
     throw bad(key, v, "one of " + String.join(", ", allowed));
+  }
+
+  /**
+   * {@code key} as a constant of the closed set {@code type}, spelled in the file as the constant's
+   * lower-case name ({@code rrc}, {@code parameter_averaging}); refused as {@link #getChoice} does.
+   */
+  public <E extends Enum<E>> E getEnum(String key, E def, Class<E> type) {
+    E[] all = type.getEnumConstants();
+    String[] names = new String[all.length];
+    for (int i = 0; i < all.length; i++) {
+      names[i] = configName(all[i]);
+    }
+    String v = getChoice(key, configName(def), names);
+    return Enum.valueOf(type, v.toUpperCase(Locale.ROOT));
+  }
+
+  /** How an enum constant is spelled in a config file: its name in lower case. */
+  public static String configName(Enum<?> e) {
+    return e.name().toLowerCase(Locale.ROOT);
   }
 
   private ConfigException bad(String key, String value, String expected) {

@@ -53,4 +53,23 @@ class SettingsTest {
     Settings back = Settings.parse(s.toPropertiesText());
     assertEquals(s.values(), back.values());
   }
+
+  enum Mode {
+    PARAMETER_AVERAGING,
+    GRADIENT_SHARING
+  }
+
+  @Test
+  void enumsAreSpelledInLowerCaseAndRefusedByNameWithTheChoices() {
+    Settings s = Settings.load(null, List.of("t.mode=gradient_sharing", "t.bad=GRADIENT_SHARING"));
+    assertEquals(Mode.GRADIENT_SHARING, s.getEnum("t.mode", Mode.PARAMETER_AVERAGING, Mode.class));
+    assertEquals(
+        Mode.PARAMETER_AVERAGING, s.getEnum("t.absent", Mode.PARAMETER_AVERAGING, Mode.class));
+    ConfigException e =
+        assertThrows(
+            ConfigException.class, () -> s.getEnum("t.bad", Mode.PARAMETER_AVERAGING, Mode.class));
+    assertTrue(e.getMessage().contains("'t.bad' = 'GRADIENT_SHARING'"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("one of parameter_averaging, gradient_sharing"), e.getMessage());
+  }
 }

@@ -12,11 +12,13 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
 import org.maespark.checkpoint.CheckpointStore;
 import org.maespark.checkpoint.LoadedCheckpoint;
+import org.maespark.command.GlobalOptions;
 import org.maespark.command.SparkSessions;
 import org.maespark.conf.Settings;
 import org.maespark.eval.EvalConfig;
 import org.maespark.eval.Evaluator;
 import org.maespark.input.DatasetInfo;
+import org.maespark.input.Normalize;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -26,9 +28,7 @@ import picocli.CommandLine.Option;
     name = "evaluate",
     description = "Evaluate a checkpoint: val loss, kNN top-1, linear probe, recon.png.")
 final class EvaluateCommand implements Callable<Integer> {
-  @Mixin VerboseOption verbose;
-
-  @Mixin ConfigOptions config;
+  @Mixin GlobalOptions options;
 
   @Option(
       names = "--checkpoint",
@@ -44,7 +44,7 @@ final class EvaluateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Settings s = config.load();
+    Settings s = options.settings();
     EvalConfig eval = EvalConfig.fromSettings(s);
     PretrainCommand.resolveKnownKeys(s); // a shared preset may carry other sections' keys
     try (SparkSessions.Job job = SparkSessions.open("mae-evaluate")) {
@@ -52,7 +52,8 @@ final class EvaluateCommand implements Callable<Integer> {
       Configuration hc = spark.sparkContext().hadoopConfiguration();
       LoadedCheckpoint ck = LoadedCheckpoint.open(checkpoint, hc);
       DatasetInfo data = DatasetInfo.read(dataset != null ? dataset : ck.state().datasetUri(), hc);
-      String normalize = ck.settings().getString("train.normalize", "manifest");
+      Normalize normalize =
+          ck.settings().getEnum("train.normalize", Normalize.MANIFEST, Normalize.class);
       Evaluator ev = new Evaluator(spark, data, normalize, eval, true);
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("checkpoint", ck.dir().toString());

@@ -9,6 +9,7 @@ import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
 import org.maespark.checkpoint.LoadedCheckpoint;
+import org.maespark.command.GlobalOptions;
 import org.maespark.model.MaeWeights;
 import org.maespark.model.SafeTensors;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -23,7 +24,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "export", description = "Export encoder-only and full safetensors.")
 final class ExportCommand implements Callable<Integer> {
-  @Mixin VerboseOption verbose;
+  @Mixin GlobalOptions options;
 
   static final String ENCODER = "encoder.safetensors";
   static final String FULL = "mae_full.safetensors";
@@ -48,6 +49,7 @@ final class ExportCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    options.requireNoConfig("export");
     LoadedCheckpoint ck = LoadedCheckpoint.open(checkpoint, new Configuration());
     Map<String, INDArray> full = MaeWeights.stateDict(ck.model().mae());
     Map<String, String> meta = new TreeMap<>(ck.model().mae().config().toSettings());

@@ -10,6 +10,7 @@ import java.util.concurrent.Callable;
 import javax.imageio.ImageIO;
 import org.apache.hadoop.conf.Configuration;
 import org.maespark.checkpoint.LoadedCheckpoint;
+import org.maespark.command.GlobalOptions;
 import org.maespark.eval.ReconPicture;
 import org.maespark.input.ImageInput;
 import org.maespark.input.Seeds;
@@ -25,7 +26,7 @@ import picocli.CommandLine.Parameters;
     name = "inspect",
     description = "Print a checkpoint's summary; with --images, write their reconstructions.")
 final class InspectCommand implements Callable<Integer> {
-  @Mixin VerboseOption verbose;
+  @Mixin GlobalOptions options;
 
   @Parameters(index = "0", description = "Checkpoint directory or checkpoint root.")
   String checkpoint;
@@ -41,6 +42,7 @@ final class InspectCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    options.requireNoConfig("inspect");
     LoadedCheckpoint ck = LoadedCheckpoint.open(checkpoint, new Configuration());
     var st = ck.state();
     System.out.printf(

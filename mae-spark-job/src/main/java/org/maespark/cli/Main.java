@@ -1,7 +1,7 @@
 package org.maespark.cli;
 
 import java.io.PrintWriter;
-import org.maespark.conf.ConfigException;
+import org.maespark.command.CommandErrors;
 import org.maespark.data.DataPrepCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -46,39 +46,6 @@ public final class Main implements Runnable {
     if (err != null) {
       cli.setErr(err);
     }
-    boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
-    cli.setParameterExceptionHandler(
-        (e, a) -> {
-          e.getCommandLine().getErr().println("mae: " + e.getMessage());
-          if (verbose) {
-            e.printStackTrace(e.getCommandLine().getErr());
-          }
-          e.getCommandLine().getErr().flush();
-          return 1;
-        });
-    cli.setExecutionExceptionHandler(
-        (e, c, parsed) -> {
-          PrintWriter w = c.getErr();
-          w.println("mae: " + oneLine(e));
-          if (verbose) {
-            e.printStackTrace(w);
-          }
-          w.flush();
-          return 1;
-        });
-    return cli.execute(args);
-  }
-
-  private static String oneLine(Throwable e) {
-    Throwable t = e;
-    // configuration and argument errors carry their own complete message
-    while (t.getCause() != null && !(t instanceof ConfigException)) {
-      if (t.getMessage() != null && !(t instanceof java.lang.reflect.InvocationTargetException)) {
-        break;
-      }
-      t = t.getCause();
-    }
-    String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-    return m.replace('\n', ' ');
+    return CommandErrors.install(cli, "mae", args).execute(args);
   }
 }

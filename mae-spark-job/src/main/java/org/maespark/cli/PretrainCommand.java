@@ -4,6 +4,7 @@ import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import org.maespark.checkpoint.CheckpointConfig;
 import org.maespark.checkpoint.CheckpointStore;
+import org.maespark.command.GlobalOptions;
 import org.maespark.command.SparkSessions;
 import org.maespark.conf.ConfigException;
 import org.maespark.conf.Settings;
@@ -26,11 +27,9 @@ import picocli.CommandLine.Option;
 /** {@code pretrain}: dataset -> checkpoints. */
 @Command(name = "pretrain", description = "Pretrain an MAE on a data-prep dataset.")
 final class PretrainCommand implements Callable<Integer> {
-  @Mixin VerboseOption verbose;
-
   private static final Logger LOG = LoggerFactory.getLogger(PretrainCommand.class);
 
-  @Mixin ConfigOptions config;
+  @Mixin GlobalOptions options;
 
   @Option(names = "--dataset", required = true, description = "data-prep output (any Hadoop URI).")
   String dataset;
@@ -45,6 +44,21 @@ final class PretrainCommand implements Callable<Integer> {
           "auto: continue from the newest complete checkpoint if any; never: start fresh"
               + " (refuses a directory that already has checkpoints).")
   String resume;
+
+  /** {@code --resume}: whether a run continues from the newest complete checkpoint. */
+  enum Resume {
+    AUTO,
+    NEVER;
+
+    static Resume parse(String s) {
+      for (Resume r : values()) {
+        if (Settings.configName(r).equals(s)) {
+          return r;
+        }
+      }
+      throw new ConfigException("--resume = '" + s + "': expected auto or never");
+    }
+  }
 
   @Option(
       names = "--stop-after-epoch",
@@ -96,16 +110,14 @@ final class PretrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (!resume.equals("auto") && !resume.equals("never")) {
-      throw new ConfigException("--resume = '" + resume + "': expected auto or never");
-    }
-    Resolved r = resolve(config.load(), checkpoints);
+    Resume resumeMode = Resume.parse(resume);
+    Resolved r = resolve(options.settings(), checkpoints);
     LOG.info("resolved configuration:\n{}", r.settings().toPropertiesText());
     try (SparkSessions.Job job = SparkSessions.open("mae-pretrain")) {
       SparkSession spark = job.spark();
       DatasetInfo data = DatasetInfo.read(dataset, spark.sparkContext().hadoopConfiguration());
       data.checkFits(r.model().imgSize(), r.model().patch(), r.model().inChans());
-      if (resume.equals("never")) {
+      if (resumeMode == Resume.NEVER) {
         var store =
             CheckpointStore.open(r.ckpt().dir(), spark.sparkContext().hadoopConfiguration());
         if (store.newestComplete().isPresent()) {
@@ -125,7 +137,7 @@ final class PretrainCommand implements Callable<Integer> {
                   data,
                   seed -> MaeTrainModel.create(r.settings(), seed),
                   eval)
-              .run(resume.equals("auto"), stopAfterEpoch);
+              .run(resumeMode == Resume.AUTO, stopAfterEpoch);
       System.out.printf(
           "pretrain: %d epochs done, step %d, last train loss %.4f; checkpoints in %s%n",
           res.epochsDone(), res.globalStep(), res.lastLoss(), r.ckpt().dir());

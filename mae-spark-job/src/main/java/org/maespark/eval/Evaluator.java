@@ -11,6 +11,7 @@ import org.apache.spark.sql.SparkSession;
 import org.maespark.checkpoint.CheckpointStore;
 import org.maespark.input.Augmenter;
 import org.maespark.input.DatasetInfo;
+import org.maespark.input.Normalize;
 import org.maespark.input.Seeds;
 import org.maespark.input.TrainRow;
 import org.maespark.input.TrainRows;
@@ -52,7 +53,7 @@ public final class Evaluator implements Pretrainer.Evaluation {
    *     command; the training loop leaves it out)
    */
   public Evaluator(
-      SparkSession spark, DatasetInfo data, String normalize, EvalConfig cfg, boolean probe) {
+      SparkSession spark, DatasetInfo data, Normalize normalize, EvalConfig cfg, boolean probe) {
     this.cfg = cfg;
     this.spark = spark;
     this.uri = data.uri();

@@ -97,9 +97,15 @@ public record Augmenter(
 
   /** The pipeline for {@code train.augment}: rrc (crop + flip), flip (flip only), none. */
   public static Augmenter forMode(
-      String mode, int size, int channels, int numPatches, double[] mean, double[] std, long seed) {
+      Augment mode,
+      int size,
+      int channels,
+      int numPatches,
+      double[] mean,
+      double[] std,
+      long seed) {
     return new Augmenter(
-        size, channels, numPatches, mode.equals("rrc"), !mode.equals("none"), mean, std, seed);
+        size, channels, numPatches, mode == Augment.RRC, mode != Augment.NONE, mean, std, seed);
   }
 
   /** Model input for {@code row} in {@code epoch}: {@code [C*S*S]} normalised, NCHW order. */

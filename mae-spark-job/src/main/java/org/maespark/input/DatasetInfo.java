@@ -79,8 +79,8 @@ public record DatasetInfo(
   }
 
   /** Mean/std to normalise with: the manifest's when asked and present, else ImageNet's. */
-  public double[][] normalization(String mode) {
-    if (mode.equals("manifest") && mean != null && std != null) {
+  public double[][] normalization(Normalize mode) {
+    if (mode == Normalize.MANIFEST && mean != null && std != null) {
       return new double[][] {mean, std};
     }
     double[] m = new double[channels];

@@ -107,7 +107,7 @@ public final class Pretrainer {
             train.epochs(),
             plan.stepsPerEpoch());
     GradientSharing sharing =
-        train.trainer().equals(TrainConfig.GRADIENT_SHARING)
+        train.trainer() == TrainConfig.Trainer.GRADIENT_SHARING
             ? GradientSharing.forRun(
                 jsc.getConf(),
                 train,

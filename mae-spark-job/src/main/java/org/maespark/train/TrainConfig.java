@@ -2,6 +2,8 @@ package org.maespark.train;
 
 import org.maespark.conf.ConfigException;
 import org.maespark.conf.Settings;
+import org.maespark.input.Augment;
+import org.maespark.input.Normalize;
 
 /**
  * The pretraining recipe ({@code train.*}). Defaults are the paper's ViT-B recipe (He et al. 2022,
@@ -39,9 +41,9 @@ public record TrainConfig(
     int batchPerWorker,
     int workers,
     long seed,
-    String augment,
-    String normalize,
-    String trainer,
+    Augment augment,
+    Normalize normalize,
+    Trainer trainer,
     int averagingFrequency,
     int prefetch,
     double threshold,
@@ -49,8 +51,13 @@ public record TrainConfig(
     int logEverySteps,
     int maxStepsPerEpoch) {
 
-  public static final String PARAMETER_AVERAGING = "parameter_averaging";
-  public static final String GRADIENT_SHARING = "gradient_sharing";
+  /** {@code train.trainer}: how the workers' updates meet. */
+  public enum Trainer {
+    /** DL4J's ParameterAveragingTrainingMaster: average the parameters every few steps. */
+    PARAMETER_AVERAGING,
+    /** DL4J's SharedTrainingMaster: threshold-encoded updates shared every step. */
+    GRADIENT_SHARING
+  }
 
   public TrainConfig {
     positive("train.epochs", epochs);
@@ -108,9 +115,9 @@ public record TrainConfig(
         s.getInt("train.batch_per_worker", 64),
         s.getInt("train.workers", 0),
         s.getLong("train.seed", 0L),
-        s.getChoice("train.augment", "rrc", "rrc", "flip", "none"),
-        s.getChoice("train.normalize", "manifest", "manifest", "imagenet"),
-        s.getChoice("train.trainer", PARAMETER_AVERAGING, PARAMETER_AVERAGING, GRADIENT_SHARING),
+        s.getEnum("train.augment", Augment.RRC, Augment.class),
+        s.getEnum("train.normalize", Normalize.MANIFEST, Normalize.class),
+        s.getEnum("train.trainer", Trainer.PARAMETER_AVERAGING, Trainer.class),
         s.getInt("train.averaging_frequency", 1),
         s.getInt("train.prefetch", 2),
         s.getDouble("train.threshold", 1.0),

@@ -10,6 +10,7 @@ import org.maespark.checkpoint.CheckpointConfig;
 import org.maespark.conf.ConfigException;
 import org.maespark.conf.Settings;
 import org.maespark.eval.EvalConfig;
+import org.maespark.input.Augment;
 
 class TrainConfigTest {
 
@@ -19,8 +20,8 @@ class TrainConfigTest {
     assertEquals(800, t.epochs());
     assertEquals(40, t.warmupEpochs());
     assertEquals(1.5e-4, t.baseLr());
-    assertEquals(TrainConfig.PARAMETER_AVERAGING, t.trainer());
-    assertEquals("rrc", t.augment());
+    assertEquals(TrainConfig.Trainer.PARAMETER_AVERAGING, t.trainer());
+    assertEquals(Augment.RRC, t.augment());
     EvalConfig e = EvalConfig.fromSettings(Settings.empty());
     assertEquals(20, e.knnK());
     assertEquals(0.07, e.knnTemperature());

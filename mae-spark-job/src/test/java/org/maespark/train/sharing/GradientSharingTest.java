@@ -21,6 +21,7 @@ import org.maespark.conf.Settings;
 import org.maespark.eval.EvalConfig;
 import org.maespark.eval.Evaluator;
 import org.maespark.input.DatasetInfo;
+import org.maespark.input.Normalize;
 import org.maespark.testing.FmnistTestData;
 import org.maespark.testing.SparkTestSession;
 import org.maespark.train.MaeTrainModel;
@@ -75,7 +76,7 @@ class GradientSharingTest {
     String ckpt = tmp.resolve(trainer).toUri().toString();
     Settings s = settings(trainer, ckpt, extra);
     EvalConfig evalCfg = EvalConfig.fromSettings(s);
-    Evaluator ev = new Evaluator(spark, data, "manifest", evalCfg, false);
+    Evaluator ev = new Evaluator(spark, data, Normalize.MANIFEST, evalCfg, false);
     Pretrainer.Evaluation valOnly =
         (model, epoch) -> Map.<String, Object>of("val_loss", ev.valLoss(model));
     new Pretrainer(
@@ -116,8 +117,14 @@ class GradientSharingTest {
   void lossCurveStaysWithinTwoPercentOfParameterAveraging() throws Exception {
     // each master with its own best setting: averaging after every step, one fit (one re-sync of
     // the workers with the driver) per epoch
-    double[] pa = run(TrainConfig.PARAMETER_AVERAGING, "train.averaging_frequency=1");
-    double[] gs = run(TrainConfig.GRADIENT_SHARING, "train.averaging_frequency=6");
+    double[] pa =
+        run(
+            Settings.configName(TrainConfig.Trainer.PARAMETER_AVERAGING),
+            "train.averaging_frequency=1");
+    double[] gs =
+        run(
+            Settings.configName(TrainConfig.Trainer.GRADIENT_SHARING),
+            "train.averaging_frequency=6");
     System.out.printf(
         "val loss per epoch%n  parameter_averaging %s%n  gradient_sharing    %s%n",
         java.util.Arrays.toString(pa), java.util.Arrays.toString(gs));

@@ -1,0 +1,71 @@
+package org.maespark.command;
+
+import java.io.PrintWriter;
+import java.lang.reflect.InvocationTargetException;
+import java.util.Arrays;
+import org.maespark.conf.ConfigException;
+import picocli.CommandLine;
+
+/**
+ * The one error formatter of every entry point: any argument, configuration or run error ends with
+ * exit code 1 and one line {@code <program>: <message>} on the error stream; the stack trace
+ * follows only with {@code --verbose}.
+ */
+public final class CommandErrors {
+  private CommandErrors() {}
+
+  /** Installs the handlers on {@code cl}, for a run with {@code args}. */
+  public static CommandLine install(CommandLine cl, String program, String... args) {
+    // read from the arguments: a parameter error leaves no parsed options to ask
+    boolean verbose = Arrays.asList(args).contains("--verbose");
+    cl.setParameterExceptionHandler(
+        (e, a) ->
+            report(
+                e.getCommandLine().getErr(),
+                program,
+                e.getMessage() + " (try --help)",
+                e,
+                verbose));
+    cl.setExecutionExceptionHandler(
+        (e, c, parsed) -> report(c.getErr(), program, oneLine(e), e, verbose));
+    return cl;
+  }
+
+  private static int report(
+      PrintWriter err, String program, String line, Throwable e, boolean verbose) {
+    err.println(program + ": " + line);
+    if (verbose) {
+      e.printStackTrace(err);
+    }
+    err.flush();
+    return 1;
+  }
+
+  /**
+   * One line naming the problem: wrappers without a message of their own give way to their cause;
+   * of a multi-line message (Spark's job failures carry whole stack traces) the first line; and the
+   * cause's first line when the message does not already say it. Configuration errors carry their
+   * own complete message.
+   */
+  public static String oneLine(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null
+        && !(t instanceof ConfigException)
+        && (t.getMessage() == null || t instanceof InvocationTargetException)) {
+      t = t.getCause();
+    }
+    String msg = t.getMessage() == null ? t.getClass().getSimpleName() : firstLine(t.getMessage());
+    Throwable cause = t.getCause();
+    if (!(t instanceof ConfigException) && cause != null && cause.getMessage() != null) {
+      String c = firstLine(cause.getMessage());
+      if (!msg.contains(c)) {
+        msg = msg + ": " + c;
+      }
+    }
+    return msg;
+  }
+
+  private static String firstLine(String s) {
+    return s.lines().findFirst().orElse("");
+  }
+}

@@ -22,7 +22,7 @@ import java.util.Map;
  * @param normMean per-channel mean the inputs were normalised with ([0, 1] units)
  * @param normStd per-channel std the inputs were normalised with
  * @param metrics metrics at this point (train loss, val loss, kNN, ...)
- * @param versions software versions (mae-spark, DL4J, Spark, Java)
+ * @param versions software versions (mae-spark, DL4J, DL4J-Spark, ND4J, Spark, Scala, Hadoop, Java)
  */
 public record CheckpointState(
     int formatVersion,

@@ -1,13 +1,10 @@
 package org.maespark.cli;
 
-import java.awt.image.BufferedImage;
-import java.io.File;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
-import javax.imageio.ImageIO;
 import org.apache.hadoop.conf.Configuration;
 import org.maespark.checkpoint.LoadedCheckpoint;
 import org.maespark.command.GlobalOptions;
@@ -82,19 +79,16 @@ final class InspectCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** Images -> centre square resized to the model size, normalised like training. */
+  /** Images -> model input by data-prep's pipeline, normalised as training and evaluation do. */
   private INDArray load(LoadedCheckpoint ck, double[] mean, double[] std) throws Exception {
-    int s = ck.model().imgSize();
-    int c = ck.model().channels();
+    var m = ck.model();
+    ImageInput input =
+        new ImageInput(m.imgSize(), m.patch(), m.channels(), m.numPatches(), mean, std);
     float[][] rows = new float[images.size()][];
     for (int i = 0; i < rows.length; i++) {
-      File f = images.get(i).toFile();
-      BufferedImage img = ImageIO.read(f);
-      if (img == null) {
-        throw new IllegalArgumentException(f + ": not an image ImageIO can read (PNG, JPEG)");
-      }
-      rows[i] = ImageInput.normalised(img, s, c, mean, std);
+      rows[i] = input.normalised(images.get(i));
     }
-    return Nd4j.createFromArray(rows).reshape('c', rows.length, c, s, s);
+    return Nd4j.createFromArray(rows)
+        .reshape('c', rows.length, m.channels(), m.imgSize(), m.imgSize());
   }
 }

@@ -1,51 +1,55 @@
 package org.maespark.input;
 
-import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.maespark.conf.Settings;
+import org.maespark.data.DataPrepConfig;
+import org.maespark.data.ImagePipeline;
+import org.maespark.data.RejectException;
 
 /**
- * A decoded picture as model input, for commands that take image files: largest centred square,
- * bicubic resize to the model size, grey or RGB as the model wants, normalised.
+ * Image files as model input, for commands that take them ({@code inspect --images}): data-prep's
+ * own pipeline at the model's size and patch (EXIF orientation, alpha dropped, grey or RGB as the
+ * model wants, Pillow-exact resize of the shorter side and centre crop), then the centre view
+ * normalised as evaluation does it. So a picture is turned into exactly the pixels a dataset row of
+ * the same file would give.
  */
 public final class ImageInput {
-  private ImageInput() {}
+  private final int size;
+  private final int patch;
+  private final ImagePipeline pipeline;
+  private final Augmenter centre;
 
-  /** {@code [C*S*S]} normalised input from {@code img}. */
-  public static float[] normalised(
-      BufferedImage img, int size, int channels, double[] mean, double[] std) {
-    int h = img.getHeight();
-    int w = img.getWidth();
-    float[] planar = new float[channels * h * w]; // [C, H, W], 0..255
-    for (int y = 0; y < h; y++) {
-      for (int x = 0; x < w; x++) {
-        int rgb = img.getRGB(x, y);
-        int r = (rgb >> 16) & 0xff;
-        int g = (rgb >> 8) & 0xff;
-        int b = rgb & 0xff;
-        if (channels == 1) {
-          planar[y * w + x] = (float) (0.299 * r + 0.587 * g + 0.114 * b); // ITU-R 601, as PIL "L"
-        } else {
-          planar[y * w + x] = r;
-          planar[(h + y) * w + x] = g;
-          planar[(2 * h + y) * w + x] = b;
-        }
-      }
+  /**
+   * For a model of input size {@code size}, {@code channels}, {@code patch}; mean/std in [0, 1].
+   */
+  public ImageInput(
+      int size, int patch, int channels, int numPatches, double[] mean, double[] std) {
+    this.size = size;
+    this.patch = patch;
+    this.pipeline =
+        new ImagePipeline(
+            DataPrepConfig.fromSettings(
+                Settings.load(
+                    null,
+                    List.of(
+                        "data.image_size=" + size,
+                        "data.patch=" + patch,
+                        "data.channels=" + channels,
+                        "data.min_side=1")))); // a user's picture of any size is welcome
+    this.centre = new Augmenter(size, channels, numPatches, false, false, mean, std, 0);
+  }
+
+  /** {@code [C*S*S]} normalised input from the image file {@code file}. */
+  public float[] normalised(Path file) throws IOException {
+    ImagePipeline.Prepared p;
+    try {
+      p = pipeline.prepare(Files.readAllBytes(file));
+    } catch (RejectException e) {
+      throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
     }
-    int side = Math.min(h, w);
-    int top = (h - side) / 2;
-    int left = (w - side) / 2;
-    float[] square = new float[channels * side * side];
-    for (int c = 0; c < channels; c++) {
-      for (int y = 0; y < side; y++) {
-        System.arraycopy(planar, (c * h + top + y) * w + left, square, (c * side + y) * side, side);
-      }
-    }
-    float[] resized = Bicubic.resize(square, channels, side, side, size, size);
-    for (int c = 0; c < channels; c++) {
-      for (int i = 0; i < size * size; i++) {
-        int k = c * size * size + i;
-        resized[k] = (float) ((resized[k] / 255.0 - mean[c]) / std[c]);
-      }
-    }
-    return resized;
+    return centre.image(new TrainRow(0, file.toString(), -1, size, size, patch, p.patches()), 0);
   }
 }

@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.TreeSet;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.sql.SparkSession;
+import org.maespark.command.SparkSessions;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -78,17 +78,16 @@ public final class ClusterCheck {
   private ClusterCheck() {}
 
   public static void main(String[] args) {
-    SparkSession spark = SparkSession.builder().appName("mae-spark cluster check").getOrCreate();
-    try {
-      JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    // the session every command gets, so the check exercises the jobs' own Kryo settings
+    try (SparkSessions.Job job = SparkSessions.open("mae-spark cluster check")) {
+      JavaSparkContext sc = JavaSparkContext.fromSparkContext(job.spark().sparkContext());
       int tasks = args.length > 0 ? parseTasks(args[0]) : 2 * sc.defaultParallelism();
       List<Report> reports = run(sc, tasks);
       boolean ok = print(reports, tasks);
       if (!ok) {
+        job.close();
         System.exit(1);
       }
-    } finally {
-      spark.stop();
     }
   }
 

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 class HdfsDataPrepTest {
   private static final String FAST_CLOSE =
       "dfs.client.block.write.locateFollowingBlock.initial.delay.ms";
+  private static final String CLOSE_RETRIES = "dfs.client.block.write.locateFollowingBlock.retries";
   private static MiniDFSCluster cluster;
   private static String hdfs;
 
@@ -32,6 +33,10 @@ class HdfsDataPrepTest {
     // files that is minutes. Poll sooner (here and in Spark's client).
     conf.set(FAST_CLOSE, "5");
     SparkTestSession.get().sparkContext().hadoopConfiguration().set(FAST_CLOSE, "5");
+    // ... but keep polling (the delay doubles each time: 5 ms .. ~20 s in all) so a loaded machine,
+    // where the DataNode reports the block late, does not fail the close ("not enough replicas").
+    conf.set(CLOSE_RETRIES, "12");
+    SparkTestSession.get().sparkContext().hadoopConfiguration().set(CLOSE_RETRIES, "12");
     cluster = new MiniDFSCluster.Builder(conf).numDataNodes(1).build();
     cluster.waitActive();
     hdfs = "hdfs://localhost:" + cluster.getNameNodePort();

@@ -143,6 +143,54 @@ class DeployFilesTest {
     assertEquals("org.maespark.cli.Main", args.get(args.indexOf("--class") + 1));
     assertEquals(
         List.of("/jars/app.jar", "pretrain", "--resume", "auto"), args.subList(jar, args.size()));
+    // One log4j2 configuration, shipped to the executors and read by the (client-mode) driver.
+    Path log4j = DEPLOY.resolve("conf/log4j2.properties").toRealPath();
+    assertEquals(log4j.toString(), args.get(args.indexOf("--files") + 1));
+    assertTrue(
+        args.stream()
+            .anyMatch(
+                a ->
+                    a.startsWith("spark.executor.extraJavaOptions=--add-opens")
+                        && a.endsWith(" -Dlog4j2.configurationFile=log4j2.properties")),
+        String.join(" ", args));
+    assertTrue(
+        args.stream()
+            .anyMatch(
+                a ->
+                    a.startsWith("spark.driver.extraJavaOptions=--add-opens")
+                        && a.endsWith(" -Dlog4j2.configurationFile=" + log4j)),
+        String.join(" ", args));
+  }
+
+  @Test
+  void maeSubmitAddsTheLog4jFileToTheUsersFilesAndPointsAClusterDriverAtTheShippedCopy()
+      throws Exception {
+    Path sparkHome = tmp.resolve("spark2");
+    Path bin = Files.createDirectories(sparkHome.resolve("bin"));
+    executable(bin.resolve("spark-submit"), "#!/bin/sh\nfor a in \"$@\"; do echo \"$a\"; done\n");
+    Result r =
+        run(
+            List.of(
+                DEPLOY.resolve("bin/mae-submit").toString(),
+                "--deploy-mode",
+                "cluster",
+                "--files",
+                "a.properties",
+                "--",
+                "pretrain"),
+            Map.of("SPARK_HOME", sparkHome.toString(), "MAE_JAR", "/jars/app.jar"));
+    assertEquals(0, r.rc, r.out);
+    List<String> args = List.of(r.out.split("\n"));
+    Path log4j = DEPLOY.resolve("conf/log4j2.properties").toRealPath();
+    assertEquals(1, args.stream().filter("--files"::equals).count(), r.out);
+    assertEquals("a.properties," + log4j, args.get(args.indexOf("--files") + 1));
+    assertTrue(
+        args.stream()
+            .anyMatch(
+                a ->
+                    a.startsWith("spark.driver.extraJavaOptions=")
+                        && a.endsWith(" -Dlog4j2.configurationFile=log4j2.properties")),
+        r.out);
   }
 
   @Test

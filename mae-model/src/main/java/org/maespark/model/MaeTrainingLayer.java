@@ -60,7 +60,8 @@ final class MaeTrainingLayer extends SameDiffOutputLayer {
         doInit();
       }
       if (!sameDiff.hasGradientFunction()) {
-        sameDiff.createGradFunction(); // parameters only, not the input placeholder
+        // Parameters only, not the input placeholder. SameDiff prints a line per op here.
+        QuietStdout.run(sameDiff::createGradFunction);
       }
     }
     // The gradient pass takes its arrays outside DL4J's workspaces, from a pool that reuses each

@@ -17,9 +17,9 @@ import javax.imageio.ImageIO;
 import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.maespark.checkpoint.CheckpointState;
+import org.maespark.checkpoint.CheckpointStore;
 import org.maespark.model.SafeTensors;
-import org.maespark.train.CheckpointState;
-import org.maespark.train.CheckpointStore;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -134,7 +134,7 @@ class NotebookIT {
       Map<String, CheckpointStore.FileWriter> files = new LinkedHashMap<>();
       files.put(
           "model.safetensors", out -> SafeTensors.write(weights, Map.of("format", "pt"), out));
-      files.put(CheckpointState.FILE, out -> out.write(JSON.writeValueAsBytes(stateJson)));
+      files.put(CheckpointStore.STATE, out -> out.write(JSON.writeValueAsBytes(stateJson)));
       // original | masked | reconstruction | with visible patches, 28 pixels each
       files.put(
           "recon.png",

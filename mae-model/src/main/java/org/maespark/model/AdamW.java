@@ -3,6 +3,8 @@ package org.maespark.model;
 import java.util.Map;
 import java.util.Objects;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.updaters.AdamUpdater;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.GradientUpdater;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.schedule.ISchedule;
@@ -169,23 +171,21 @@ public final class AdamW implements IUpdater {
       v = flat.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(n, 2 * n)); // [n]
     }
 
-    /** torch.optim.AdamW's step without the decay term; t = iteration + 1. */
+    /**
+     * torch.optim.AdamW's step without the decay term; t = iteration + 1. One native op, in place,
+     * no temporaries: libnd4j's Adam updater computes lr*sqrt(1-b2^t)/(1-b1^t) * m/(sqrt(v)+e),
+     * which is torch's lr/(1-b1^t) * m/(sqrt(v)/sqrt(1-b2^t)+eps) for e = eps*sqrt(1-b2^t).
+     */
     @Override
     public void applyUpdater(INDArray gradient, int iteration, int epoch) {
       double lr = config.getLearningRate(iteration, epoch);
-      double b1 = config.beta1;
-      double b2 = config.beta2;
-      int t = iteration + 1;
+      double epsilon = config.epsilon * Math.sqrt(1 - Math.pow(config.beta2, iteration + 1));
       INDArray g = gradient.reshape(m.shape()); // [n], a view of the gradient
-      m.muli(b1).addi(g.mul(1 - b1)); // m = b1*m + (1-b1)*g
-      v.muli(b2).addi(g.mul(g).muli(1 - b2)); // v = b2*v + (1-b2)*g^2
-      double stepSize = lr / (1 - Math.pow(b1, t));
-      double bc2Sqrt = Math.sqrt(1 - Math.pow(b2, t));
-      INDArray denom =
-          org.nd4j.linalg.ops.transforms.Transforms.sqrt(v, true)
-              .divi(bc2Sqrt)
-              .addi(config.epsilon);
-      gradient.assign(m.div(denom).muli(stepSize).reshape(gradient.shape()));
+      Nd4j.exec(
+          new AdamUpdater(g, v, m, lr, config.beta1, config.beta2, epsilon, iteration)); // in place
+      if (g.data() != gradient.data()) {
+        gradient.assign(g.reshape(gradient.shape())); // reshape had to copy
+      }
     }
   }
 }

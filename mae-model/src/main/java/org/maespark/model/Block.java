@@ -16,7 +16,6 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 final class Block {
   private static final double SQRT_HALF = Math.sqrt(0.5);
-  private static final double INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
   /** Arrays the blocks of one stack (same shapes) use in turn: nothing in them outlives a call. */
   static final class Scratch {
@@ -156,8 +155,7 @@ final class Block {
     // exact GELU: f/2 * (1 + erf(f / sqrt 2))
     f.mul(SQRT_HALF, erf);
     Nd4j.exec(new org.nd4j.linalg.api.ops.impl.transforms.strict.Erf(erf, erf));
-    erf.add(1.0, g);
-    g.muli(f).muli(0.5);
+    Rows.gelu(Rows.of(f), Rows.of(erf), Rows.of(g), (int) g.length());
     out.assign(x1);
     Kernels.linearAdd(g, p(p, "mlp.fc2.weight"), p(p, "mlp.fc2.bias"), out);
   }
@@ -175,14 +173,11 @@ final class Block {
         p(grads, "mlp.fc2.weight"),
         p(grads, "mlp.fc2.bias"),
         s.dHidden);
-    // gelu'(f) = (1 + erf)/2 + f * exp(-f^2/2) / sqrt(2 pi), built in g (no longer needed)
+    // exp(-f^2/2) for gelu'(f), built in g (no longer needed)
     f.mul(f, g);
     g.muli(-0.5);
     org.nd4j.linalg.ops.transforms.Transforms.exp(g, false);
-    g.muli(f).muli(INV_SQRT_2PI);
-    Nd4j.getBlasWrapper().level1().axpy(g.length(), 0.5, erf, g);
-    g.addi(0.5);
-    s.dHidden.muli(g);
+    Rows.geluBackward(Rows.of(f), Rows.of(erf), Rows.of(g), Rows.of(s.dHidden), (int) g.length());
     Kernels.linearBackward(
         s.dHidden,
         h2,

@@ -121,6 +121,39 @@ final class Rows {
     }
   }
 
+  /** Column sums of x [rows, cols] into out [cols], accumulated in double. */
+  static void columnSums(FloatBuffer x, FloatBuffer out, int rows, int cols) {
+    double[] acc = new double[cols];
+    for (int r = 0; r < rows; r++) {
+      int o = r * cols;
+      for (int j = 0; j < cols; j++) {
+        acc[j] += x.get(o + j);
+      }
+    }
+    for (int j = 0; j < cols; j++) {
+      out.put(j, (float) acc[j]);
+    }
+  }
+
+  /** Exact GELU from erf(f / sqrt 2): g = f/2 * (1 + erf), elementwise. */
+  static void gelu(FloatBuffer f, FloatBuffer erf, FloatBuffer g, int n) {
+    for (int i = 0; i < n; i++) {
+      g.put(i, 0.5f * f.get(i) * (1f + erf.get(i)));
+    }
+  }
+
+  /**
+   * GELU backward in place: dg *= gelu'(f) = (1 + erf)/2 + f * e / sqrt(2 pi), with e = exp(-f^2/2)
+   * computed by the caller (libnd4j's exp is vectorized; Java's Math.exp is not).
+   */
+  static void geluBackward(FloatBuffer f, FloatBuffer erf, FloatBuffer e, FloatBuffer dg, int n) {
+    final float invSqrt2Pi = (float) (1 / Math.sqrt(2 * Math.PI));
+    for (int i = 0; i < n; i++) {
+      float d = 0.5f * (1f + erf.get(i)) + f.get(i) * e.get(i) * invSqrt2Pi;
+      dg.put(i, dg.get(i) * d);
+    }
+  }
+
   /**
    * Softmax backward in place over rows of length n: dA becomes dS = A * (dA - sum(dA * A)) for
    * each row of the attention weights A.

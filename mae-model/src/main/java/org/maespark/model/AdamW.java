@@ -130,6 +130,8 @@ public final class AdamW implements IUpdater {
     private final AdamW config;
     private INDArray m;
     private INDArray v;
+    private INDArray mShaped;
+    private INDArray vShaped;
 
     Updater(AdamW config) {
       this.config = config;
@@ -148,6 +150,7 @@ public final class AdamW implements IUpdater {
       }
       m = state.get(M);
       v = state.get(V);
+      mShaped = null;
       if (initialize) {
         m.assign(0);
         v.assign(0);
@@ -169,6 +172,7 @@ public final class AdamW implements IUpdater {
       long n = flat.length() / 2;
       m = flat.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, n)); // [n]
       v = flat.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(n, 2 * n)); // [n]
+      mShaped = null;
     }
 
     /**
@@ -180,12 +184,15 @@ public final class AdamW implements IUpdater {
     public void applyUpdater(INDArray gradient, int iteration, int epoch) {
       double lr = config.getLearningRate(iteration, epoch);
       double epsilon = config.epsilon * Math.sqrt(1 - Math.pow(config.beta2, iteration + 1));
-      INDArray g = gradient.reshape(m.shape()); // [n], a view of the gradient
-      Nd4j.exec(
-          new AdamUpdater(g, v, m, lr, config.beta1, config.beta2, epsilon, iteration)); // in place
-      if (g.data() != gradient.data()) {
-        gradient.assign(g.reshape(gradient.shape())); // reshape had to copy
+      if (mShaped == null || !java.util.Arrays.equals(gradient.shape(), mShaped.shape())) {
+        // the state in the gradient's shape (views of the contiguous state, no copies), so that
+        // the op updates the gradient itself in place
+        mShaped = m.reshape(gradient.shape());
+        vShaped = v.reshape(gradient.shape());
       }
+      Nd4j.exec(
+          new AdamUpdater(
+              gradient, vShaped, mShaped, lr, config.beta1, config.beta2, epsilon, iteration));
     }
   }
 }

@@ -1,7 +1,9 @@
 package org.maespark.model;
 
 import java.nio.FloatBuffer;
+import org.nd4j.linalg.api.concurrency.AffinityManager;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The row-wise kernels of the hand-written training step ({@link MaeStep}) that BLAS has no call
@@ -22,6 +24,11 @@ final class Rows {
       throw new IllegalArgumentException(
           "not a contiguous c-order array: " + a.shapeInfoToString());
     }
+    // On a GPU backend the loops work on the host copy: bring it up to date and mark it as the
+    // newest, so the device copies it back before its next use (both no-ops on the CPU backend).
+    AffinityManager affinity = Nd4j.getAffinityManager();
+    affinity.ensureLocation(a, AffinityManager.Location.HOST);
+    affinity.tagLocation(a, AffinityManager.Location.HOST);
     return a.data().asNioFloat().slice((int) a.offset(), (int) a.length());
   }
 

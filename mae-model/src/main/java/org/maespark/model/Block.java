@@ -26,8 +26,6 @@ final class Block {
     final INDArray dA; // [N*H, T, T]
     final INDArray dRows; // [M, dim]
     final INDArray dHidden; // [M, hidden]
-    final double[] colW;
-    final double[] colB;
 
     Scratch(int n, int t, int dim, int nHeads, int hidden) {
       long m = (long) n * t;
@@ -39,8 +37,6 @@ final class Block {
       dA = Nd4j.create(DataType.FLOAT, (long) n * nHeads, t, t);
       dRows = Nd4j.create(DataType.FLOAT, m, dim);
       dHidden = Nd4j.create(DataType.FLOAT, m, hidden);
-      colW = new double[dim];
-      colB = new double[dim];
     }
   }
 
@@ -195,8 +191,6 @@ final class Block {
         true,
         Rows.of(p(grads, "norm2.weight")),
         Rows.of(p(grads, "norm2.bias")),
-        s.colW,
-        s.colB,
         rows,
         dim);
 
@@ -211,7 +205,7 @@ final class Block {
     heads4.assign(dRowsByHead); // dO [NH, T, hd]
     Kernels.bmm(s.heads, v, s.dA, false, true, 1.0); // dA = dO v^T
     Kernels.bmm(attn, s.heads, dv, true, false, 1.0); // dv = A^T dO
-    Rows.softmaxBackward(Rows.of(attn), Rows.of(s.dA), s.dA.size(0) * t, t);
+    Rows.softmaxBackward(Rows.of(attn), Rows.of(s.dA), (int) s.dA.size(0) * t, t);
     Kernels.bmm(s.dA, k, dq, false, false, scale); // dq = scale dS k
     Kernels.bmm(s.dA, q, dk, true, false, scale); // dk = scale dS^T q
     dqkvByHead.assign(dqkvHeads5); // back to rows [M, 3*dim] in the scratch qkv
@@ -232,8 +226,6 @@ final class Block {
         true,
         Rows.of(p(grads, "norm1.weight")),
         Rows.of(p(grads, "norm1.bias")),
-        s.colW,
-        s.colB,
         rows,
         dim);
   }

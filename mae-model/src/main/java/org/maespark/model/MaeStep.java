@@ -61,8 +61,6 @@ final class MaeStep {
   private final INDArray dLatent; // [N*Te, D]
   private final INDArray dEnc; // [N*Te, D] running gradient of the encoder stream
   private final INDArray dEmb; // [N*L, D]
-  private final double[] colW;
-  private final double[] colB;
 
   MaeStep(MaeConfig c, int n) {
     this.c = c;
@@ -131,8 +129,6 @@ final class MaeStep {
     dLatent = Nd4j.create(DataType.FLOAT, (long) n * te, d);
     dEnc = Nd4j.create(DataType.FLOAT, (long) n * te, d);
     dEmb = Nd4j.create(DataType.FLOAT, (long) n * l, d);
-    colW = new double[Math.max(d, dd)];
-    colB = new double[Math.max(d, dd)];
   }
 
   /**
@@ -208,8 +204,6 @@ final class MaeStep {
         false,
         Rows.of(Kernels.get(grads, "decoder_norm.weight")),
         Rows.of(Kernels.get(grads, "decoder_norm.bias")),
-        colW,
-        colB,
         n * td,
         dd);
     for (int i = decBlocks.length - 1; i >= 0; i--) {
@@ -233,8 +227,6 @@ final class MaeStep {
         false,
         Rows.of(Kernels.get(grads, "norm.weight")),
         Rows.of(Kernels.get(grads, "norm.bias")),
-        colW,
-        colB,
         n * te,
         d);
     for (int i = encBlocks.length - 1; i >= 0; i--) {

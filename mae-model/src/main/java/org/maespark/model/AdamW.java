@@ -190,9 +190,11 @@ public final class AdamW implements IUpdater {
         mShaped = m.reshape(gradient.shape());
         vShaped = v.reshape(gradient.shape());
       }
+      long t = StepProfile.start();
       Nd4j.exec(
           new AdamUpdater(
               gradient, vShaped, mShaped, lr, config.beta1, config.beta2, epsilon, iteration));
+      StepProfile.lap(StepProfile.Part.ADAMW, t);
     }
   }
 }

@@ -2,6 +2,7 @@ package org.maespark.model;
 
 import java.nio.FloatBuffer;
 import java.util.Map;
+import org.maespark.model.StepProfile.Part;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
@@ -42,7 +43,7 @@ final class Block {
 
   private final String prefix;
   private final int rows;
-  private final int t;
+  private final int tokens;
   private final int dim;
   private final int hidden;
   private final double scale;
@@ -80,7 +81,7 @@ final class Block {
 
   Block(String prefix, int n, int t, int dim, int nHeads, int hidden, Scratch s) {
     this.prefix = prefix;
-    this.t = t;
+    this.tokens = t;
     this.dim = dim;
     this.hidden = hidden;
     this.s = s;
@@ -119,6 +120,7 @@ final class Block {
 
   /** out = block(x), both [N*T, dim]; out may not be x. */
   void forward(Map<String, INDArray> p, INDArray x, INDArray out) {
+    long t = StepProfile.start();
     FloatBuffer xb = Rows.of(x);
     Rows.layerNorm(
         xb,
@@ -129,14 +131,22 @@ final class Block {
         rstd1,
         rows,
         dim);
+    t = StepProfile.lap(Part.LAYERNORM, t);
     Kernels.linear(h1, p(p, "attn.qkv.weight"), p(p, "attn.qkv.bias"), s.qkv);
+    t = StepProfile.lap(Part.ATTN_LINEARS, t);
     qkvHeads5.assign(qkvByHead);
+    t = StepProfile.lap(Part.HEADS, t);
     Kernels.bmm(q, k, s.scores, false, true, scale); // [NH, T, T]
+    t = StepProfile.lap(Part.ATTN_MATMULS, t);
     Nd4j.exec(new SoftMax(s.scores, attn, 2));
+    t = StepProfile.lap(Part.SOFTMAX, t);
     Kernels.bmm(attn, v, s.heads, false, false, 1.0); // [NH, T, hd]
+    t = StepProfile.lap(Part.ATTN_MATMULS, t);
     o2ByHead.assign(heads4);
+    t = StepProfile.lap(Part.HEADS, t);
     x1.assign(x);
     Kernels.linearAdd(o2, p(p, "attn.proj.weight"), p(p, "attn.proj.bias"), x1);
+    t = StepProfile.lap(Part.ATTN_LINEARS, t);
 
     Rows.layerNorm(
         Rows.of(x1),
@@ -147,13 +157,17 @@ final class Block {
         rstd2,
         rows,
         dim);
+    t = StepProfile.lap(Part.LAYERNORM, t);
     Kernels.linear(h2, p(p, "mlp.fc1.weight"), p(p, "mlp.fc1.bias"), f);
+    t = StepProfile.lap(Part.MLP_GEMMS, t);
     // exact GELU: f/2 * (1 + erf(f / sqrt 2))
     f.mul(SQRT_HALF, erf);
     Nd4j.exec(new org.nd4j.linalg.api.ops.impl.transforms.strict.Erf(erf, erf));
     Rows.gelu(Rows.of(f), Rows.of(erf), Rows.of(g), (int) g.length());
+    t = StepProfile.lap(Part.GELU, t);
     out.assign(x1);
     Kernels.linearAdd(g, p(p, "mlp.fc2.weight"), p(p, "mlp.fc2.bias"), out);
+    t = StepProfile.lap(Part.MLP_GEMMS, t);
   }
 
   /**
@@ -161,6 +175,7 @@ final class Block {
    * output, on return that of its input x; the parameter gradients are written to {@code grads}.
    */
   void backward(Map<String, INDArray> p, Map<String, INDArray> grads, INDArray x, INDArray dx) {
+    long t = StepProfile.start();
     // MLP: out = x1 + fc2(gelu(fc1(h2)))
     Kernels.linearBackward(
         dx,
@@ -169,11 +184,13 @@ final class Block {
         p(grads, "mlp.fc2.weight"),
         p(grads, "mlp.fc2.bias"),
         s.dHidden);
+    t = StepProfile.lap(Part.MLP_GEMMS, t);
     // exp(-f^2/2) for gelu'(f), built in g (no longer needed)
     f.mul(f, g);
     g.muli(-0.5);
     org.nd4j.linalg.ops.transforms.Transforms.exp(g, false);
     Rows.geluBackward(Rows.of(f), Rows.of(erf), Rows.of(g), Rows.of(s.dHidden), (int) g.length());
+    t = StepProfile.lap(Part.GELU, t);
     Kernels.linearBackward(
         s.dHidden,
         h2,
@@ -181,6 +198,7 @@ final class Block {
         p(grads, "mlp.fc1.weight"),
         p(grads, "mlp.fc1.bias"),
         s.dRows);
+    t = StepProfile.lap(Part.MLP_GEMMS, t);
     Rows.layerNormBackward(
         Rows.of(x1),
         Rows.of(p(p, "norm2.weight")),
@@ -193,6 +211,7 @@ final class Block {
         Rows.of(p(grads, "norm2.bias")),
         rows,
         dim);
+    t = StepProfile.lap(Part.LAYERNORM, t);
 
     // attention: x1 = x + proj(o2)
     Kernels.linearBackward(
@@ -202,13 +221,19 @@ final class Block {
         p(grads, "attn.proj.weight"),
         p(grads, "attn.proj.bias"),
         s.dRows);
+    t = StepProfile.lap(Part.ATTN_LINEARS, t);
     heads4.assign(dRowsByHead); // dO [NH, T, hd]
+    t = StepProfile.lap(Part.HEADS, t);
     Kernels.bmm(s.heads, v, s.dA, false, true, 1.0); // dA = dO v^T
     Kernels.bmm(attn, s.heads, dv, true, false, 1.0); // dv = A^T dO
-    Rows.softmaxBackward(Rows.of(attn), Rows.of(s.dA), (int) s.dA.size(0) * t, t);
+    t = StepProfile.lap(Part.ATTN_MATMULS, t);
+    Rows.softmaxBackward(Rows.of(attn), Rows.of(s.dA), (int) s.dA.size(0) * tokens, tokens);
+    t = StepProfile.lap(Part.SOFTMAX, t);
     Kernels.bmm(s.dA, k, dq, false, false, scale); // dq = scale dS k
     Kernels.bmm(s.dA, q, dk, true, false, scale); // dk = scale dS^T q
+    t = StepProfile.lap(Part.ATTN_MATMULS, t);
     dqkvByHead.assign(dqkvHeads5); // back to rows [M, 3*dim] in the scratch qkv
+    t = StepProfile.lap(Part.HEADS, t);
     Kernels.linearBackward(
         s.qkv,
         h1,
@@ -216,6 +241,7 @@ final class Block {
         p(grads, "attn.qkv.weight"),
         p(grads, "attn.qkv.bias"),
         s.dRows);
+    t = StepProfile.lap(Part.ATTN_LINEARS, t);
     Rows.layerNormBackward(
         Rows.of(x),
         Rows.of(p(p, "norm1.weight")),
@@ -228,6 +254,7 @@ final class Block {
         Rows.of(p(grads, "norm1.bias")),
         rows,
         dim);
+    t = StepProfile.lap(Part.LAYERNORM, t);
   }
 
   private INDArray p(Map<String, INDArray> table, String key) {

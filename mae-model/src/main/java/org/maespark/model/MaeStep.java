@@ -2,6 +2,7 @@ package org.maespark.model;
 
 import java.nio.FloatBuffer;
 import java.util.Map;
+import org.maespark.model.StepProfile.Part;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -139,18 +140,24 @@ final class MaeStep {
     int ch = c.inChans();
     int pt = c.patch();
     int g = c.gridSize();
+    StepProfile.forward();
+    long t = StepProfile.start();
     INDArray img6 = imgs.reshape('c', n, ch, g, pt, g, pt); // [N, C, h, p, w, p]
     noiseCopy.assign(noise);
     mask(Rows.of(noiseCopy));
 
     xp6.assign(img6.permute(0, 2, 4, 1, 3, 5)); // [N, h, w, C, p, p]
+    t = StepProfile.lap(Part.MASKING, t);
     INDArray pe = Kernels.get(p, "patch_embed.proj.weight");
     Kernels.linear(
         xp, pe.reshape('c', d, xp.size(1)), Kernels.get(p, "patch_embed.proj.bias"), emb);
+    t = StepProfile.lap(Part.OTHER_GEMMS, t);
     encoderInput(p);
+    t = StepProfile.lap(Part.MASKING, t);
     for (int i = 0; i < encBlocks.length; i++) {
       encBlocks[i].forward(p, enc[i], enc[i + 1]);
     }
+    t = StepProfile.start(); // the blocks count their own parts
     Rows.layerNorm(
         Rows.of(enc[encBlocks.length]),
         Rows.of(Kernels.get(p, "norm.weight")),
@@ -160,12 +167,16 @@ final class MaeStep {
         latentRstd,
         n * te,
         d);
+    t = StepProfile.lap(Part.LAYERNORM, t);
     Kernels.linear(
         latent, Kernels.get(p, "decoder_embed.weight"), Kernels.get(p, "decoder_embed.bias"), de);
+    t = StepProfile.lap(Part.OTHER_GEMMS, t);
     decoderInput(p);
+    t = StepProfile.lap(Part.MASKING, t);
     for (int i = 0; i < decBlocks.length; i++) {
       decBlocks[i].forward(p, dec[i], dec[i + 1]);
     }
+    t = StepProfile.start(); // the blocks count their own parts
     Rows.layerNorm(
         Rows.of(dec[decBlocks.length]),
         Rows.of(Kernels.get(p, "decoder_norm.weight")),
@@ -175,18 +186,24 @@ final class MaeStep {
         dnRstd,
         n * td,
         dd);
+    t = StepProfile.lap(Part.LAYERNORM, t);
     Kernels.linear(
         dn, Kernels.get(p, "decoder_pred.weight"), Kernels.get(p, "decoder_pred.bias"), out);
+    t = StepProfile.lap(Part.OTHER_GEMMS, t);
 
     target6.assign(img6.permute(0, 2, 4, 3, 5, 1)); // [N, h, w, p, p, C] (official patchify)
     if (c.normPixLoss()) {
       normalizePatches(Rows.of(target));
     }
-    return loss();
+    double sum = loss();
+    StepProfile.lap(Part.LOSS, t);
+    return sum;
   }
 
   /** Backward of the last {@link #forward}: writes every parameter gradient into {@code grads}. */
   void backward(Map<String, INDArray> p, Map<String, INDArray> grads) {
+    StepProfile.step();
+    long t = StepProfile.start();
     Kernels.linearBackward(
         dOut,
         dn,
@@ -194,6 +211,7 @@ final class MaeStep {
         Kernels.get(grads, "decoder_pred.weight"),
         Kernels.get(grads, "decoder_pred.bias"),
         dDn);
+    t = StepProfile.lap(Part.OTHER_GEMMS, t);
     Rows.layerNormBackward(
         Rows.of(dec[decBlocks.length]),
         Rows.of(Kernels.get(p, "decoder_norm.weight")),
@@ -206,10 +224,13 @@ final class MaeStep {
         Rows.of(Kernels.get(grads, "decoder_norm.bias")),
         n * td,
         dd);
+    t = StepProfile.lap(Part.LAYERNORM, t);
     for (int i = decBlocks.length - 1; i >= 0; i--) {
       decBlocks[i].backward(p, grads, dec[i], dDec);
     }
+    t = StepProfile.start(); // the blocks count their own parts
     decoderInputBackward(grads);
+    t = StepProfile.lap(Part.MASKING, t);
     Kernels.linearBackward(
         dDe,
         latent,
@@ -217,6 +238,7 @@ final class MaeStep {
         Kernels.get(grads, "decoder_embed.weight"),
         Kernels.get(grads, "decoder_embed.bias"),
         dLatent);
+    t = StepProfile.lap(Part.OTHER_GEMMS, t);
     Rows.layerNormBackward(
         Rows.of(enc[encBlocks.length]),
         Rows.of(Kernels.get(p, "norm.weight")),
@@ -229,10 +251,13 @@ final class MaeStep {
         Rows.of(Kernels.get(grads, "norm.bias")),
         n * te,
         d);
+    t = StepProfile.lap(Part.LAYERNORM, t);
     for (int i = encBlocks.length - 1; i >= 0; i--) {
       encBlocks[i].backward(p, grads, enc[i], dEnc);
     }
+    t = StepProfile.start(); // the blocks count their own parts
     encoderInputBackward(grads);
+    t = StepProfile.lap(Part.MASKING, t);
     Kernels.linearBackward(
         dEmb,
         xp,
@@ -240,6 +265,7 @@ final class MaeStep {
         Kernels.get(grads, "patch_embed.proj.weight"),
         Kernels.get(grads, "patch_embed.proj.bias"),
         null);
+    StepProfile.lap(Part.OTHER_GEMMS, t);
   }
 
   /**

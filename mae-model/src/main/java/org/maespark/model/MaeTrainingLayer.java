@@ -46,8 +46,11 @@ final class MaeTrainingLayer extends SameDiffOutputLayer {
     }
     try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
       MaeStep s = step();
+      long t0 = StepProfile.start();
       scoredSum = s.forward(paramTable, input, labels);
+      long t1 = StepProfile.start();
       s.backward(paramTable, gradTable);
+      StepProfile.split(t1 - t0, StepProfile.start() - t1);
     }
     scoredInput = input;
     scoredLabels = labels;

@@ -37,6 +37,8 @@ final class StepProfile {
   private static final long[] NANOS = new long[Part.values().length];
   private static long steps;
   private static long forwards;
+  private static long forwardNanos; // whole forward passes of training steps
+  private static long backwardNanos;
 
   static {
     if (ON) {
@@ -65,6 +67,14 @@ final class StepProfile {
   static void step() {
     if (ON) {
       steps++;
+    }
+  }
+
+  /** Adds one training step's forward and backward wall times. */
+  static void split(long forward, long backward) {
+    if (ON) {
+      forwardNanos += forward;
+      backwardNanos += backward;
     }
   }
 
@@ -98,5 +108,11 @@ final class StepProfile {
         total / 1e9 / steps,
         steps,
         forwards - steps);
+    System.out.printf(
+        Locale.ROOT,
+        "PROFILE split fwd / bwd / AdamW s/step %.4f / %.4f / %.4f%n",
+        forwardNanos / 1e9 / steps,
+        backwardNanos / 1e9 / steps,
+        NANOS[Part.ADAMW.ordinal()] / 1e9 / steps);
   }
 }

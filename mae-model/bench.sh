@@ -7,6 +7,7 @@
 #   REF=none mae-model/bench.sh              # DL4J only
 #   REF=/path/to/shared/reference ...        # default: ../shared/reference beside the checkout
 #   ND4J_CLASSIFIER=linux-x86_64-onednn-avx2 # another nd4j-native build (must be in ~/.m2)
+#   MVN_ARGS=-Pcuda                          # another backend (see cuda-check.sh)
 #
 # Prints one line per measurement:
 #   BENCH config=<name> variant=<asym|full> batch=<n> img_per_s=<x> peak_rss_mib=<y> ...
@@ -25,7 +26,7 @@ export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-$THREADS}"
 
 # the bench mains live in the test source set, so they stay out of the application jar
-mvn -B -ntp -q -pl mae-model -am test-compile dependency:build-classpath \
+mvn -B -ntp -q ${MVN_ARGS:-} -pl mae-model -am test-compile dependency:build-classpath \
   -Dmdep.includeScope=test -Dmdep.outputFile=target/classpath.txt >/dev/null
 cp="mae-model/target/test-classes:mae-model/target/classes:$(cat mae-model/target/classpath.txt)"
 if [[ -n "${ND4J_CLASSIFIER:-}" ]]; then

@@ -3,6 +3,8 @@ package org.maespark.model;
 import java.util.Map;
 import java.util.Objects;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.updaters.AdamUpdater;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.GradientUpdater;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.schedule.ISchedule;
@@ -128,6 +130,8 @@ public final class AdamW implements IUpdater {
     private final AdamW config;
     private INDArray m;
     private INDArray v;
+    private INDArray mShaped;
+    private INDArray vShaped;
 
     Updater(AdamW config) {
       this.config = config;
@@ -146,6 +150,7 @@ public final class AdamW implements IUpdater {
       }
       m = state.get(M);
       v = state.get(V);
+      mShaped = null;
       if (initialize) {
         m.assign(0);
         v.assign(0);
@@ -167,25 +172,29 @@ public final class AdamW implements IUpdater {
       long n = flat.length() / 2;
       m = flat.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, n)); // [n]
       v = flat.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(n, 2 * n)); // [n]
+      mShaped = null;
     }
 
-    /** torch.optim.AdamW's step without the decay term; t = iteration + 1. */
+    /**
+     * torch.optim.AdamW's step without the decay term; t = iteration + 1. One native op, in place,
+     * no temporaries: libnd4j's Adam updater computes lr*sqrt(1-b2^t)/(1-b1^t) * m/(sqrt(v)+e),
+     * which is torch's lr/(1-b1^t) * m/(sqrt(v)/sqrt(1-b2^t)+eps) for e = eps*sqrt(1-b2^t).
+     */
     @Override
     public void applyUpdater(INDArray gradient, int iteration, int epoch) {
       double lr = config.getLearningRate(iteration, epoch);
-      double b1 = config.beta1;
-      double b2 = config.beta2;
-      int t = iteration + 1;
-      INDArray g = gradient.reshape(m.shape()); // [n], a view of the gradient
-      m.muli(b1).addi(g.mul(1 - b1)); // m = b1*m + (1-b1)*g
-      v.muli(b2).addi(g.mul(g).muli(1 - b2)); // v = b2*v + (1-b2)*g^2
-      double stepSize = lr / (1 - Math.pow(b1, t));
-      double bc2Sqrt = Math.sqrt(1 - Math.pow(b2, t));
-      INDArray denom =
-          org.nd4j.linalg.ops.transforms.Transforms.sqrt(v, true)
-              .divi(bc2Sqrt)
-              .addi(config.epsilon);
-      gradient.assign(m.div(denom).muli(stepSize).reshape(gradient.shape()));
+      double epsilon = config.epsilon * Math.sqrt(1 - Math.pow(config.beta2, iteration + 1));
+      if (mShaped == null || !java.util.Arrays.equals(gradient.shape(), mShaped.shape())) {
+        // the state in the gradient's shape (views of the contiguous state, no copies), so that
+        // the op updates the gradient itself in place
+        mShaped = m.reshape(gradient.shape());
+        vShaped = v.reshape(gradient.shape());
+      }
+      long t = StepProfile.start();
+      Nd4j.exec(
+          new AdamUpdater(
+              gradient, vShaped, mShaped, lr, config.beta1, config.beta2, epsilon, iteration));
+      StepProfile.lap(StepProfile.Part.ADAMW, t);
     }
   }
 }

@@ -45,6 +45,7 @@ final class MaeGraph {
   private final SameDiff sd;
   private final MaeConfig c;
   private final Map<String, SDVariable> params;
+  private final Map<Long, SDVariable> onesRows = new java.util.HashMap<>();
 
   /**
    * @param params the trainable parameters by graph name ({@link MaeParams.Spec#graphName()})
@@ -146,7 +147,7 @@ final class MaeGraph {
   /** Encoder features for evaluation, no masking: [N, 2*D] = final-norm cls ++ patch mean. */
   SDVariable features(SDVariable imgs) {
     SDVariable x = patchEmbed(imgs).add(patchPosEmbed(c.embedDim())); // [N, L, D]
-    SDVariable ones = sd.onesLike(sd.reshape(x.get(all(), point(0), point(0)), -1, 1)); // [N, 1]
+    SDVariable ones = onesColumn(sd.reshape(imgs.get(all(), point(0)), -1, 1)); // [N, 1]
     SDVariable cls = sd.reshape(outer(ones, "cls_token"), -1, 1, c.embedDim()); // [N, 1, D]
     x = sd.concat(1, cls, x); // [N, 1 + L, D]
     SDVariable latent = encoderBlocks(x, 1 + c.numPatches()); // [N, 1 + L, D]
@@ -168,7 +169,7 @@ final class MaeGraph {
   /** cls_token + pos_embed[0] for every sample: [N, 1, D] (the cls position row is zero). */
   private SDVariable clsTokens(SDVariable mask) {
     // ones [N, 1] taken from an input, since the batch size is only known at run time
-    SDVariable ones = sd.onesLike(mask.get(all(), SDIndex.interval(0, 1))); // [N, 1]
+    SDVariable ones = onesColumn(mask.get(all(), SDIndex.interval(0, 1))); // [N, 1]
     return sd.reshape(outer(ones, "cls_token"), -1, 1, c.embedDim()); // [N, 1, D]
   }
 
@@ -274,10 +275,11 @@ final class MaeGraph {
     SDVariable centered = x.sub(x.mean(true, 1)); // [M, dim]
     SDVariable var = sd.math.square(centered).mean(true, 1); // [M, 1]
     SDVariable inv = sd.math.rsqrt(var.add(LN_EPS)); // [M, 1]
-    SDVariable ones = sd.onesLike(inv); // [M, 1]
+    SDVariable ones = onesColumn(inv); // [M, 1]
     // Both broadcasts as K=1 outer products (exact copies; their backprops are matmuls):
     // libnd4j's broadcast multiply backprop was a quarter of a step.
-    SDVariable normed = centered.mul(sd.mmul(inv, sd.onesLike(row(prefix + "weight")))); // [M, dim]
+    SDVariable normed =
+        centered.mul(sd.mmul(inv, onesRow(param(prefix + "weight").getShape()[0]))); // [M, dim]
     return normed.mul(sd.mmul(ones, row(prefix + "weight"))).add(row(prefix + "bias")); // [M, dim]
   }
 
@@ -285,6 +287,20 @@ final class MaeGraph {
   private SDVariable linear(SDVariable x, String prefix) {
     SDVariable y = sd.mmul(x, param(prefix + "weight"), false, true, false); // [M, out]
     return y.add(row(prefix + "bias")); // [M, out]
+  }
+
+  /**
+   * A column of ones shaped as {@code finite} [M, 1], whose values must be finite: x * 0 + 1 is
+   * then exactly 1. SameDiff's {@code onesLike} would do, but its op logs a warning ("No fields
+   * found for property name dtype") each time DL4J copies the graph, thousands per training run.
+   */
+  private static SDVariable onesColumn(SDVariable finite) {
+    return finite.mul(0.0).add(1.0);
+  }
+
+  /** The constant ones row [1, dim], one per width and graph. */
+  private SDVariable onesRow(long dim) {
+    return onesRows.computeIfAbsent(dim, k -> sd.constant(Nd4j.ones(DataType.FLOAT, 1, k)));
   }
 
   /** pos_embed[:, 1:, :] as a constant: [1, L, dim]. */

@@ -92,9 +92,6 @@ public final class TrainStepBench {
       model.graph().score(mds, true);
       fwd[i] = (System.nanoTime() - t0) / 1e9;
     }
-    if (Boolean.getBoolean("mae.bench.profile")) {
-      profile(model, mds, spec.steps());
-    }
     double med = median(step);
     System.out.printf(
         "BENCH config=%s variant=%s batch=%d img_per_s=%.2f peak_rss_mib=%d step_s=%.3f"
@@ -109,31 +106,6 @@ public final class TrainStepBench {
         median(fwd),
         batch / median(cpu),
         model.graph().score());
-  }
-
-  /** Attaches {@link OpTimeProfiler} to the layer's own SameDiff (DL4J keeps it private). */
-  private static void profile(MaeModel model, MultiDataSet mds, int steps) {
-    try {
-      java.lang.reflect.Field f =
-          org.deeplearning4j.nn.layers.samediff.SameDiffOutputLayer.class.getDeclaredField(
-              "sameDiff");
-      f.setAccessible(true);
-      org.nd4j.autodiff.samediff.SameDiff sd =
-          (org.nd4j.autodiff.samediff.SameDiff) f.get(model.graph().getLayer(MaeModel.LAYER));
-      OpTimeProfiler p = new OpTimeProfiler();
-      sd.addListeners(p);
-      sd.getFunction("grad").addListeners(p);
-      long t0 = System.nanoTime();
-      for (int i = 0; i < steps; i++) {
-        model.graph().fit(mds);
-      }
-      System.out.printf("PROFILE wall per step %.3f s%n", (System.nanoTime() - t0) / 1e9 / steps);
-      System.out.print(p.report(25, steps));
-      sd.getListeners().remove(p);
-      sd.getFunction("grad").getListeners().remove(p);
-    } catch (ReflectiveOperationException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   private static double median(double[] v) {

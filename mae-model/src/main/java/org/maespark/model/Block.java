@@ -1,0 +1,263 @@
+package org.maespark.model;
+
+import java.nio.FloatBuffer;
+import java.util.Map;
+import org.maespark.model.StepProfile.Part;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * One pre-norm transformer block (timm {@code Block}, as {@link MaeGraph#block}) with a
+ * hand-written forward and backward for a fixed batch: x [N*T, dim] -> x + attn(norm1(x)), then +
+ * mlp(norm2(.)). The forward keeps what the backward reads (LayerNorm outputs and statistics, q/k/v
+ * by head, the attention weights, the MLP pre-activation and erf); every array is made once per
+ * batch shape.
+ */
+final class Block {
+  private static final double SQRT_HALF = Math.sqrt(0.5);
+
+  /** Arrays the blocks of one stack (same shapes) use in turn: nothing in them outlives a call. */
+  static final class Scratch {
+    final INDArray qkv; // [M, 3*dim]
+    final INDArray scores; // [N*H, T, T]
+    final INDArray heads; // [N*H, T, hd] attention output, then its gradient
+    final INDArray dqkvHeads; // [3, N*H, T, hd]
+    final INDArray dA; // [N*H, T, T]
+    final INDArray dRows; // [M, dim]
+    final INDArray dHidden; // [M, hidden]
+
+    Scratch(int n, int t, int dim, int nHeads, int hidden) {
+      long m = (long) n * t;
+      int hd = dim / nHeads;
+      qkv = Nd4j.create(DataType.FLOAT, m, 3L * dim);
+      scores = Nd4j.create(DataType.FLOAT, (long) n * nHeads, t, t);
+      heads = Nd4j.create(DataType.FLOAT, (long) n * nHeads, t, hd);
+      dqkvHeads = Nd4j.create(DataType.FLOAT, 3, (long) n * nHeads, t, hd);
+      dA = Nd4j.create(DataType.FLOAT, (long) n * nHeads, t, t);
+      dRows = Nd4j.create(DataType.FLOAT, m, dim);
+      dHidden = Nd4j.create(DataType.FLOAT, m, hidden);
+    }
+  }
+
+  private final String prefix;
+  private final int rows;
+  private final int tokens;
+  private final int dim;
+  private final int hidden;
+  private final double scale;
+  private final Scratch s;
+
+  // kept from the forward for the backward
+  private final INDArray h1; // [M, dim] norm1(x)
+  private final float[] mean1;
+  private final float[] rstd1;
+  private final INDArray qkvHeads; // [3, N*H, T, hd]
+  private final INDArray attn; // [N*H, T, T] softmax weights
+  private final INDArray o2; // [M, dim] attention output rows, before proj
+  private final INDArray x1; // [M, dim] x + attn
+  private final INDArray h2; // [M, dim] norm2(x1)
+  private final float[] mean2;
+  private final float[] rstd2;
+  private final INDArray f; // [M, hidden] fc1 output
+  private final INDArray erf; // [M, hidden] erf(f / sqrt 2)
+  private final INDArray g; // [M, hidden] gelu(f)
+
+  // views, made once
+  private final INDArray q;
+  private final INDArray k;
+  private final INDArray v;
+  private final INDArray dq;
+  private final INDArray dk;
+  private final INDArray dv;
+  private final INDArray qkvByHead; // qkv as [3, N, H, T, hd] (a permuted view)
+  private final INDArray qkvHeads5; // qkvHeads as [3, N, H, T, hd]
+  private final INDArray dqkvByHead; // scratch qkv as [3, N, H, T, hd], for the gradient
+  private final INDArray dqkvHeads5;
+  private final INDArray o2ByHead; // o2 as [N, H, T, hd] (permuted view)
+  private final INDArray dRowsByHead; // scratch dRows as [N, H, T, hd] (permuted view)
+  private final INDArray heads4; // scratch heads as [N, H, T, hd]
+
+  Block(String prefix, int n, int t, int dim, int nHeads, int hidden, Scratch s) {
+    this.prefix = prefix;
+    this.tokens = t;
+    this.dim = dim;
+    this.hidden = hidden;
+    this.s = s;
+    int hd = dim / nHeads;
+    this.scale = Math.pow(hd, -0.5);
+    rows = n * t;
+    long nh = (long) n * nHeads;
+    h1 = Nd4j.create(DataType.FLOAT, rows, dim);
+    mean1 = new float[rows];
+    rstd1 = new float[rows];
+    qkvHeads = Nd4j.create(DataType.FLOAT, 3, nh, t, hd);
+    attn = Nd4j.create(DataType.FLOAT, nh, t, t);
+    o2 = Nd4j.create(DataType.FLOAT, rows, dim);
+    x1 = Nd4j.create(DataType.FLOAT, rows, dim);
+    h2 = Nd4j.create(DataType.FLOAT, rows, dim);
+    mean2 = new float[rows];
+    rstd2 = new float[rows];
+    f = Nd4j.create(DataType.FLOAT, rows, hidden);
+    erf = Nd4j.create(DataType.FLOAT, rows, hidden);
+    g = Nd4j.create(DataType.FLOAT, rows, hidden);
+
+    q = qkvHeads.slice(0);
+    k = qkvHeads.slice(1);
+    v = qkvHeads.slice(2);
+    dq = s.dqkvHeads.slice(0);
+    dk = s.dqkvHeads.slice(1);
+    dv = s.dqkvHeads.slice(2);
+    qkvByHead = s.qkv.reshape('c', n, t, 3, nHeads, hd).permute(2, 0, 3, 1, 4);
+    qkvHeads5 = qkvHeads.reshape('c', 3, n, nHeads, t, hd);
+    dqkvByHead = qkvByHead; // the same scratch, reused for dqkv in the backward
+    dqkvHeads5 = s.dqkvHeads.reshape('c', 3, n, nHeads, t, hd);
+    o2ByHead = o2.reshape('c', n, t, nHeads, hd).permute(0, 2, 1, 3);
+    dRowsByHead = s.dRows.reshape('c', n, t, nHeads, hd).permute(0, 2, 1, 3);
+    heads4 = s.heads.reshape('c', n, nHeads, t, hd);
+  }
+
+  /** out = block(x), both [N*T, dim]; out may not be x. */
+  void forward(Map<String, INDArray> p, INDArray x, INDArray out) {
+    long t = StepProfile.start();
+    FloatBuffer xb = Rows.of(x);
+    Rows.layerNorm(
+        xb,
+        Rows.of(p(p, "norm1.weight")),
+        Rows.of(p(p, "norm1.bias")),
+        Rows.of(h1),
+        mean1,
+        rstd1,
+        rows,
+        dim);
+    t = StepProfile.lap(Part.LAYERNORM, t);
+    Kernels.linear(h1, p(p, "attn.qkv.weight"), p(p, "attn.qkv.bias"), s.qkv);
+    t = StepProfile.lap(Part.ATTN_LINEARS, t);
+    qkvHeads5.assign(qkvByHead);
+    t = StepProfile.lap(Part.HEADS, t);
+    Kernels.bmm(q, k, s.scores, false, true, scale); // [NH, T, T]
+    t = StepProfile.lap(Part.ATTN_MATMULS, t);
+    Nd4j.exec(new SoftMax(s.scores, attn, 2));
+    t = StepProfile.lap(Part.SOFTMAX, t);
+    Kernels.bmm(attn, v, s.heads, false, false, 1.0); // [NH, T, hd]
+    t = StepProfile.lap(Part.ATTN_MATMULS, t);
+    o2ByHead.assign(heads4);
+    t = StepProfile.lap(Part.HEADS, t);
+    x1.assign(x);
+    Kernels.linearAdd(o2, p(p, "attn.proj.weight"), p(p, "attn.proj.bias"), x1);
+    t = StepProfile.lap(Part.ATTN_LINEARS, t);
+
+    Rows.layerNorm(
+        Rows.of(x1),
+        Rows.of(p(p, "norm2.weight")),
+        Rows.of(p(p, "norm2.bias")),
+        Rows.of(h2),
+        mean2,
+        rstd2,
+        rows,
+        dim);
+    t = StepProfile.lap(Part.LAYERNORM, t);
+    Kernels.linear(h2, p(p, "mlp.fc1.weight"), p(p, "mlp.fc1.bias"), f);
+    t = StepProfile.lap(Part.MLP_GEMMS, t);
+    // exact GELU: f/2 * (1 + erf(f / sqrt 2))
+    f.mul(SQRT_HALF, erf);
+    Nd4j.exec(new org.nd4j.linalg.api.ops.impl.transforms.strict.Erf(erf, erf));
+    Rows.gelu(Rows.of(f), Rows.of(erf), Rows.of(g), (int) g.length());
+    t = StepProfile.lap(Part.GELU, t);
+    out.assign(x1);
+    Kernels.linearAdd(g, p(p, "mlp.fc2.weight"), p(p, "mlp.fc2.bias"), out);
+    t = StepProfile.lap(Part.MLP_GEMMS, t);
+  }
+
+  /**
+   * Backward through the block: on entry {@code dx} [N*T, dim] is the gradient of the block's
+   * output, on return that of its input x; the parameter gradients are written to {@code grads}.
+   */
+  void backward(Map<String, INDArray> p, Map<String, INDArray> grads, INDArray x, INDArray dx) {
+    long t = StepProfile.start();
+    // MLP: out = x1 + fc2(gelu(fc1(h2)))
+    Kernels.linearBackward(
+        dx,
+        g,
+        p(p, "mlp.fc2.weight"),
+        p(grads, "mlp.fc2.weight"),
+        p(grads, "mlp.fc2.bias"),
+        s.dHidden);
+    t = StepProfile.lap(Part.MLP_GEMMS, t);
+    // exp(-f^2/2) for gelu'(f), built in g (no longer needed)
+    f.mul(f, g);
+    g.muli(-0.5);
+    org.nd4j.linalg.ops.transforms.Transforms.exp(g, false);
+    Rows.geluBackward(Rows.of(f), Rows.of(erf), Rows.of(g), Rows.of(s.dHidden), (int) g.length());
+    t = StepProfile.lap(Part.GELU, t);
+    Kernels.linearBackward(
+        s.dHidden,
+        h2,
+        p(p, "mlp.fc1.weight"),
+        p(grads, "mlp.fc1.weight"),
+        p(grads, "mlp.fc1.bias"),
+        s.dRows);
+    t = StepProfile.lap(Part.MLP_GEMMS, t);
+    Rows.layerNormBackward(
+        Rows.of(x1),
+        Rows.of(p(p, "norm2.weight")),
+        mean2,
+        rstd2,
+        Rows.of(s.dRows),
+        Rows.of(dx),
+        true,
+        Rows.of(p(grads, "norm2.weight")),
+        Rows.of(p(grads, "norm2.bias")),
+        rows,
+        dim);
+    t = StepProfile.lap(Part.LAYERNORM, t);
+
+    // attention: x1 = x + proj(o2)
+    Kernels.linearBackward(
+        dx,
+        o2,
+        p(p, "attn.proj.weight"),
+        p(grads, "attn.proj.weight"),
+        p(grads, "attn.proj.bias"),
+        s.dRows);
+    t = StepProfile.lap(Part.ATTN_LINEARS, t);
+    heads4.assign(dRowsByHead); // dO [NH, T, hd]
+    t = StepProfile.lap(Part.HEADS, t);
+    Kernels.bmm(s.heads, v, s.dA, false, true, 1.0); // dA = dO v^T
+    Kernels.bmm(attn, s.heads, dv, true, false, 1.0); // dv = A^T dO
+    t = StepProfile.lap(Part.ATTN_MATMULS, t);
+    Rows.softmaxBackward(Rows.of(attn), Rows.of(s.dA), (int) s.dA.size(0) * tokens, tokens);
+    t = StepProfile.lap(Part.SOFTMAX, t);
+    Kernels.bmm(s.dA, k, dq, false, false, scale); // dq = scale dS k
+    Kernels.bmm(s.dA, q, dk, true, false, scale); // dk = scale dS^T q
+    t = StepProfile.lap(Part.ATTN_MATMULS, t);
+    dqkvByHead.assign(dqkvHeads5); // back to rows [M, 3*dim] in the scratch qkv
+    t = StepProfile.lap(Part.HEADS, t);
+    Kernels.linearBackward(
+        s.qkv,
+        h1,
+        p(p, "attn.qkv.weight"),
+        p(grads, "attn.qkv.weight"),
+        p(grads, "attn.qkv.bias"),
+        s.dRows);
+    t = StepProfile.lap(Part.ATTN_LINEARS, t);
+    Rows.layerNormBackward(
+        Rows.of(x),
+        Rows.of(p(p, "norm1.weight")),
+        mean1,
+        rstd1,
+        Rows.of(s.dRows),
+        Rows.of(dx),
+        true,
+        Rows.of(p(grads, "norm1.weight")),
+        Rows.of(p(grads, "norm1.bias")),
+        rows,
+        dim);
+    t = StepProfile.lap(Part.LAYERNORM, t);
+  }
+
+  private INDArray p(Map<String, INDArray> table, String key) {
+    return Kernels.get(table, prefix + key);
+  }
+}

@@ -1,0 +1,164 @@
+package org.maespark.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.FloatBuffer;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The row kernels against the textbook formulas in double, on shapes large enough to be split
+ * across threads (the parity fixtures are small enough to stay on one).
+ */
+class RowsTest {
+  private static final int ROWS = 3001;
+  private static final int DIM = 96;
+
+  @Test
+  void splitsLargeLoops() {
+    assertTrue(
+        Runtime.getRuntime().availableProcessors() < 2 || Rows.chunks(ROWS, DIM) > 1,
+        "the loops below must run on more than one thread where there are cores");
+  }
+
+  @Test
+  void layerNormForwardAndBackwardMatchTheFormulas() {
+    Random rng = new Random(5);
+    INDArray x = random(rng, ROWS, DIM, 3.0);
+    INDArray w = random(rng, 1, DIM, 1.0);
+    INDArray b = random(rng, 1, DIM, 1.0);
+    INDArray dy = random(rng, ROWS, DIM, 1.0);
+    INDArray y = Nd4j.create(DataType.FLOAT, ROWS, DIM);
+    INDArray dx = random(rng, ROWS, DIM, 1.0);
+    INDArray dx0 = dx.dup();
+    INDArray dw = Nd4j.create(DataType.FLOAT, DIM);
+    INDArray db = Nd4j.create(DataType.FLOAT, DIM);
+    float[] mean = new float[ROWS];
+    float[] rstd = new float[ROWS];
+    Rows.layerNorm(Rows.of(x), Rows.of(w), Rows.of(b), Rows.of(y), mean, rstd, ROWS, DIM);
+    Rows.layerNormBackward(
+        Rows.of(x),
+        Rows.of(w),
+        mean,
+        rstd,
+        Rows.of(dy),
+        Rows.of(dx),
+        true,
+        Rows.of(dw),
+        Rows.of(db),
+        ROWS,
+        DIM);
+
+    double[] wantDw = new double[DIM];
+    double[] wantDb = new double[DIM];
+    for (int r = 0; r < ROWS; r++) {
+      double mu = 0;
+      for (int j = 0; j < DIM; j++) {
+        mu += x.getDouble(r, j) / DIM;
+      }
+      double var = 0;
+      for (int j = 0; j < DIM; j++) {
+        var += Math.pow(x.getDouble(r, j) - mu, 2) / DIM; // biased, as torch's LayerNorm
+      }
+      double inv = 1 / Math.sqrt(var + 1e-6);
+      double[] xhat = new double[DIM];
+      double sumG = 0;
+      double sumGx = 0;
+      for (int j = 0; j < DIM; j++) {
+        xhat[j] = (x.getDouble(r, j) - mu) * inv;
+        double want = xhat[j] * w.getDouble(0, j) + b.getDouble(0, j);
+        assertEquals(want, y.getDouble(r, j), 1e-5 * Math.max(1, Math.abs(want)), "y");
+        double g = dy.getDouble(r, j) * w.getDouble(0, j);
+        sumG += g;
+        sumGx += g * xhat[j];
+        wantDw[j] += dy.getDouble(r, j) * xhat[j];
+        wantDb[j] += dy.getDouble(r, j);
+      }
+      for (int j = 0; j < DIM; j++) {
+        double g = dy.getDouble(r, j) * w.getDouble(0, j);
+        double want = dx0.getDouble(r, j) + inv * (g - sumG / DIM - xhat[j] * sumGx / DIM);
+        assertEquals(want, dx.getDouble(r, j), 1e-4 * Math.max(1, Math.abs(want)), "dx");
+      }
+    }
+    for (int j = 0; j < DIM; j++) {
+      assertEquals(wantDw[j], dw.getDouble(j), 1e-5 * Math.max(1, Math.abs(wantDw[j])), "dw");
+      assertEquals(wantDb[j], db.getDouble(j), 1e-5 * Math.max(1, Math.abs(wantDb[j])), "db");
+    }
+  }
+
+  @Test
+  void softmaxBackwardAndColumnSumsMatchTheFormulas() {
+    Random rng = new Random(6);
+    INDArray a = org.nd4j.linalg.ops.transforms.Transforms.softmax(random(rng, ROWS, DIM, 2.0));
+    INDArray da = random(rng, ROWS, DIM, 1.0);
+    INDArray da0 = da.dup();
+    Rows.softmaxBackward(Rows.of(a), Rows.of(da), ROWS, DIM);
+    for (int r = 0; r < ROWS; r += 7) {
+      double dot = 0;
+      for (int j = 0; j < DIM; j++) {
+        dot += a.getDouble(r, j) * da0.getDouble(r, j);
+      }
+      for (int j = 0; j < DIM; j++) {
+        double want = a.getDouble(r, j) * (da0.getDouble(r, j) - dot);
+        assertEquals(want, da.getDouble(r, j), 1e-6, "dS");
+      }
+    }
+    INDArray sums = Nd4j.create(DataType.FLOAT, DIM);
+    Rows.columnSums(Rows.of(da0), Rows.of(sums), ROWS, DIM);
+    INDArray want = da0.castTo(DataType.DOUBLE).sum(0);
+    for (int j = 0; j < DIM; j++) {
+      assertEquals(want.getDouble(j), sums.getDouble(j), 1e-4, "column sum");
+    }
+  }
+
+  @Test
+  void geluIsTheExactErfFormAndItsDerivative() {
+    int n = ROWS * DIM;
+    Random rng = new Random(7);
+    INDArray f = Nd4j.rand(DataType.FLOAT, ROWS, DIM).muli(8).subi(4); // U(-4, 4)
+    INDArray erf = f.mul(Math.sqrt(0.5));
+    Nd4j.exec(new org.nd4j.linalg.api.ops.impl.transforms.strict.Erf(erf, erf));
+    INDArray g = Nd4j.create(DataType.FLOAT, ROWS, DIM);
+    Rows.gelu(Rows.of(f), Rows.of(erf), Rows.of(g), n);
+    INDArray e = org.nd4j.linalg.ops.transforms.Transforms.exp(f.mul(f).muli(-0.5), true);
+    INDArray dg = random(rng, ROWS, DIM, 1.0);
+    INDArray dg0 = dg.dup();
+    Rows.geluBackward(Rows.of(f), Rows.of(erf), Rows.of(e), Rows.of(dg), n);
+    FloatBuffer fb = Rows.of(f);
+    for (int i = 0; i < n; i += 13) {
+      double v = fb.get(i);
+      double h = 1e-3;
+      double want = gelu(v);
+      assertEquals(want, g.getDouble(i / DIM, i % DIM), 1e-5 * Math.max(1, Math.abs(want)));
+      double slope = (gelu(v + h) - gelu(v - h)) / (2 * h);
+      double wantDg = dg0.getDouble(i / DIM, i % DIM) * slope;
+      assertEquals(wantDg, dg.getDouble(i / DIM, i % DIM), 1e-4 * Math.max(1, Math.abs(wantDg)));
+    }
+  }
+
+  /**
+   * x/2 (1 + erf(x/sqrt 2)) in double, erf by its Taylor series (exact to ~1e-13 for |x| &lt;= 4).
+   */
+  private static double gelu(double x) {
+    double z = x / Math.sqrt(2);
+    double term = z;
+    double sum = z;
+    for (int k = 1; k < 200; k++) {
+      term *= -z * z / k;
+      sum += term / (2 * k + 1);
+    }
+    return x / 2 * (1 + 2 / Math.sqrt(Math.PI) * sum);
+  }
+
+  private static INDArray random(Random rng, int rows, int cols, double scale) {
+    float[] v = new float[rows * cols];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = (float) (scale * rng.nextGaussian());
+    }
+    return Nd4j.create(v, new long[] {rows, cols}, 'c');
+  }
+}

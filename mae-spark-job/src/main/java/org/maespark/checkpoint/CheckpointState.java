@@ -23,6 +23,9 @@ import java.util.Map;
  * @param normStd per-channel std the inputs were normalised with
  * @param metrics metrics at this point (train loss, val loss, kNN, ...)
  * @param versions software versions (mae-spark, DL4J, DL4J-Spark, ND4J, Spark, Scala, Hadoop, Java)
+ * @param origin where the starting weights came from ({@code import}, {@code pretrain --init-from}:
+ *     file, sha256, key names, what was initialised here); null for a run that started from its own
+ *     random initialisation
  */
 public record CheckpointState(
     int formatVersion,
@@ -37,7 +40,8 @@ public record CheckpointState(
     double[] normMean,
     double[] normStd,
     Map<String, Object> metrics,
-    Map<String, String> versions) {
+    Map<String, String> versions,
+    Map<String, String> origin) {
 
   public static final int FORMAT_VERSION = 1;
   private static final ObjectMapper JSON =

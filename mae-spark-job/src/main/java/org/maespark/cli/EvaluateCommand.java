@@ -14,6 +14,7 @@ import org.maespark.checkpoint.CheckpointStore;
 import org.maespark.checkpoint.LoadedCheckpoint;
 import org.maespark.command.GlobalOptions;
 import org.maespark.command.SparkSessions;
+import org.maespark.conf.ConfigException;
 import org.maespark.conf.Settings;
 import org.maespark.eval.EvalConfig;
 import org.maespark.eval.Evaluator;
@@ -51,7 +52,12 @@ final class EvaluateCommand implements Callable<Integer> {
       SparkSession spark = job.spark();
       Configuration hc = spark.sparkContext().hadoopConfiguration();
       LoadedCheckpoint ck = LoadedCheckpoint.open(checkpoint, hc);
-      DatasetInfo data = DatasetInfo.read(dataset != null ? dataset : ck.state().datasetUri(), hc);
+      String uri = dataset != null ? dataset : ck.state().datasetUri();
+      if (uri == null) {
+        throw new ConfigException(
+            ck.dir() + " records no dataset (imported weights): give --dataset");
+      }
+      DatasetInfo data = DatasetInfo.read(uri, hc);
       Normalize normalize =
           ck.settings().getEnum("train.normalize", Normalize.MANIFEST, Normalize.class);
       Evaluator ev = new Evaluator(spark, data, normalize, eval, true);

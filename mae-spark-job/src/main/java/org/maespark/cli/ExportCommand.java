@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
+import org.maespark.checkpoint.HfNames;
 import org.maespark.checkpoint.LoadedCheckpoint;
 import org.maespark.command.GlobalOptions;
 import org.maespark.model.MaeWeights;
@@ -20,7 +21,8 @@ import picocli.CommandLine.Option;
 /**
  * {@code export}: the checkpoint's weights as safetensors for PyTorch: {@code encoder.safetensors}
  * with the keys timm's {@code vit_*_patch16_224.mae} models load (no {@code mask_token}, no {@code
- * decoder_*}), and {@code mae_full.safetensors} with the whole official state_dict.
+ * decoder_*}), and {@code mae_full.safetensors} with the whole official state_dict; with {@code
+ * --hf} also {@code mae_full_hf.safetensors} under Hugging Face {@code ViTMAEForPreTraining} names.
  */
 @Command(name = "export", description = "Export encoder-only and full safetensors.")
 final class ExportCommand implements Callable<Integer> {
@@ -28,12 +30,18 @@ final class ExportCommand implements Callable<Integer> {
 
   static final String ENCODER = "encoder.safetensors";
   static final String FULL = "mae_full.safetensors";
+  static final String HF = "mae_full_hf.safetensors";
 
   @Option(names = "--checkpoint", required = true, description = "Checkpoint dir or root.")
   String checkpoint;
 
   @Option(names = "--output", required = true, description = "Output directory.")
   Path output;
+
+  @Option(
+      names = "--hf",
+      description = "Also write " + HF + ": the full model under Hugging Face ViTMAE names.")
+  boolean hf;
 
   /** The encoder's share of the official keys: what a timm ViT state_dict holds. */
   static Map<String, INDArray> encoderOnly(Map<String, INDArray> full) {
@@ -63,6 +71,11 @@ final class ExportCommand implements Callable<Integer> {
     Map<String, INDArray> enc = encoderOnly(full);
     try (OutputStream o = Files.newOutputStream(output.resolve(ENCODER))) {
       SafeTensors.write(enc, meta, o);
+    }
+    if (hf) {
+      try (OutputStream o = Files.newOutputStream(output.resolve(HF))) {
+        SafeTensors.write(HfNames.toHf(full), meta, o);
+      }
     }
     System.out.printf(
         "export: %s (%d tensors, encoder) and %s (%d tensors, full) in %s%n",

@@ -8,9 +8,9 @@ import picocli.CommandLine.Command;
 
 /**
  * The one entry point, under {@code spark-submit} or {@code deploy/bin/mae}: {@code data-prep |
- * pretrain | evaluate | inspect | export} ({@code data-prep} is data-prep's own command class). Bad
- * arguments, unknown config keys and bad values end with exit code 1 and one line naming the
- * problem, before Spark starts; {@code --verbose} adds the stack trace.
+ * pretrain | evaluate | inspect | export | import} ({@code data-prep} is data-prep's own command
+ * class). Bad arguments, unknown config keys and bad values end with exit code 1 and one line
+ * naming the problem, before Spark starts; {@code --verbose} adds the stack trace.
  */
 @Command(
     name = "mae",
@@ -20,14 +20,15 @@ import picocli.CommandLine.Command;
       PretrainCommand.class,
       EvaluateCommand.class,
       InspectCommand.class,
-      ExportCommand.class
+      ExportCommand.class,
+      ImportCommand.class
     })
 public final class Main implements Runnable {
   @Override
   public void run() {
     throw new CommandLine.ParameterException(
         new CommandLine(this),
-        "a command is required: data-prep, pretrain, evaluate, inspect or export");
+        "a command is required: data-prep, pretrain, evaluate, inspect, export or import");
   }
 
   public static void main(String[] args) {

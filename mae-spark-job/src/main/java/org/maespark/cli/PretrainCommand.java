@@ -4,6 +4,7 @@ import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import org.maespark.checkpoint.CheckpointConfig;
 import org.maespark.checkpoint.CheckpointStore;
+import org.maespark.checkpoint.InitWeights;
 import org.maespark.command.GlobalOptions;
 import org.maespark.command.SparkSessions;
 import org.maespark.conf.ConfigException;
@@ -14,6 +15,7 @@ import org.maespark.eval.Evaluator;
 import org.maespark.input.DatasetInfo;
 import org.maespark.model.MaeConfig;
 import org.maespark.model.MaeOptimizer;
+import org.maespark.model.MaeWeights;
 import org.maespark.train.MaeTrainModel;
 import org.maespark.train.Pretrainer;
 import org.maespark.train.TrainConfig;
@@ -59,6 +61,14 @@ final class PretrainCommand implements Callable<Integer> {
       throw new ConfigException("--resume = '" + s + "': expected auto or never");
     }
   }
+
+  @Option(
+      names = "--init-from",
+      description =
+          "Start a new run (epoch 0, fresh optimizer and schedule) from these weights: a checkpoint"
+              + " (directory or root) or a safetensors file (official, timm, Hugging Face, encoder"
+              + " only). A run that resumes from its own checkpoint ignores it.")
+  String initFrom;
 
   @Option(
       names = "--stop-after-epoch",
@@ -108,6 +118,14 @@ final class PretrainCommand implements Callable<Integer> {
     return new Resolved(s, model, train, ckpt, eval);
   }
 
+  private MaeTrainModel initialised(MaeTrainModel m, InitWeights init) {
+    if (init != null) {
+      MaeWeights.apply(m.mae(), init.stateDict(), initFrom);
+      LOG.info("initialised from {}: {}", initFrom, init.origin());
+    }
+    return m;
+  }
+
   @Override
   public Integer call() throws Exception {
     Resume resumeMode = Resume.parse(resume);
@@ -127,6 +145,14 @@ final class PretrainCommand implements Callable<Integer> {
       }
       // always: recon.png goes into every checkpoint; metrics only every eval.every epochs
       Evaluator eval = new Evaluator(spark, data, r.train().normalize(), r.eval(), false);
+      InitWeights init =
+          initFrom == null
+              ? null
+              : InitWeights.read(
+                  initFrom,
+                  r.settings(),
+                  r.train().seed(),
+                  spark.sparkContext().hadoopConfiguration());
       Pretrainer.Result res =
           new Pretrainer(
                   spark,
@@ -135,8 +161,9 @@ final class PretrainCommand implements Callable<Integer> {
                   r.ckpt(),
                   r.eval(),
                   data,
-                  seed -> MaeTrainModel.create(r.settings(), seed),
+                  seed -> initialised(MaeTrainModel.create(r.settings(), seed), init),
                   eval)
+              .startingFrom(init == null ? null : init.origin())
               .run(resumeMode == Resume.AUTO, stopAfterEpoch);
       System.out.printf(
           "pretrain: %d epochs done, step %d, last train loss %.4f; checkpoints in %s%n",

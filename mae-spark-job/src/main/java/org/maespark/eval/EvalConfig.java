@@ -10,13 +10,15 @@ import org.maespark.conf.Settings;
  * @param knnK neighbours in the kNN vote (DINO / MAE-style kNN: 20)
  * @param knnTemperature temperature of the exp(sim / T) vote weights (0.07)
  * @param maskSeed seed of the fixed validation masks (same masks every epoch)
- * @param maxTrain cap on training images used as the kNN / probe bank (0 = all)
+ * @param maxTrain cap on training images used as the kNN bank (0 = all: the kNN is a Spark job)
  * @param maxVal cap on validation images evaluated (0 = all)
  * @param reconImages validation images in {@code recon.png}
  * @param probeEpochs linear-probe epochs in {@code evaluate} (0 = no probe)
  * @param probeLr linear-probe SGD learning rate (momentum 0.9, cosine)
  * @param probeBatch linear-probe batch size
  * @param batch images per forward pass when extracting features
+ * @param probeMaxTrain cap on training features brought to the driver for the linear probe (0 = all
+ *     of the kNN bank)
  */
 public record EvalConfig(
     int everyEpochs,
@@ -29,7 +31,8 @@ public record EvalConfig(
     int probeEpochs,
     double probeLr,
     int probeBatch,
-    int batch) {
+    int batch,
+    int probeMaxTrain) {
 
   public EvalConfig {
     if (everyEpochs < 0) {
@@ -41,6 +44,10 @@ public record EvalConfig(
     if (!(knnTemperature > 0)) {
       throw new ConfigException(
           "config key 'eval.knn_temperature' = " + knnTemperature + ": expected > 0");
+    }
+    if (probeMaxTrain < 0) {
+      throw new ConfigException(
+          "config key 'eval.probe_max_train' = " + probeMaxTrain + ": expected >= 0");
     }
     if (maxTrain < 0 || maxVal < 0) {
       throw new ConfigException(
@@ -80,7 +87,8 @@ public record EvalConfig(
         s.getInt("eval.probe_epochs", 10),
         s.getDouble("eval.probe_lr", 0.1),
         s.getInt("eval.probe_batch", 256),
-        s.getInt("eval.batch", 256));
+        s.getInt("eval.batch", 256),
+        s.getInt("eval.probe_max_train", 100_000));
   }
 
   /** Whether the loop evaluates after {@code epoch} (1-based) of {@code totalEpochs}. */

@@ -83,6 +83,11 @@ public record DatasetInfo(
     if (mode == Normalize.MANIFEST && mean != null && std != null) {
       return new double[][] {mean, std};
     }
+    return imagenetNormalization(channels);
+  }
+
+  /** ImageNet's per-channel mean/std (for grey images, the mean of the three channels'). */
+  public static double[][] imagenetNormalization(int channels) {
     double[] m = new double[channels];
     double[] s = new double[channels];
     for (int c = 0; c < channels; c++) {

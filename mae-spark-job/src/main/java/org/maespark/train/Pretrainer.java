@@ -62,6 +62,7 @@ public final class Pretrainer {
   private final DatasetInfo dataset;
   private final LongFunction<PretrainModel> modelFactory;
   private final Evaluation evaluation;
+  private Map<String, String> origin; // where the starting weights came from; null: random init
 
   public Pretrainer(
       SparkSession spark,
@@ -80,6 +81,15 @@ public final class Pretrainer {
     this.dataset = dataset;
     this.modelFactory = modelFactory;
     this.evaluation = evaluation;
+  }
+
+  /**
+   * Records in every checkpoint's {@code state.json} that the model factory starts from weights
+   * made elsewhere ({@code pretrain --init-from}); a resumed run keeps its checkpoint's record.
+   */
+  public Pretrainer startingFrom(Map<String, String> origin) {
+    this.origin = origin;
+    return this;
   }
 
   /**
@@ -274,7 +284,8 @@ public final class Pretrainer {
             norm[0],
             norm[1],
             metrics,
-            Versions.current());
+            Versions.current(),
+            origin);
     Map<String, CheckpointStore.FileWriter> files = new LinkedHashMap<>();
     files.put(CheckpointStore.WEIGHTS, model::saveWeights);
     files.put(
@@ -297,7 +308,15 @@ public final class Pretrainer {
     try (InputStream in = store.open(c, CheckpointStore.STATE)) {
       state = CheckpointState.read(in, c.dir().toString());
     }
-    if (!state.datasetDigest().equals(dataset.digest())) {
+    if (!store.exists(c, CheckpointStore.OPTIMIZER)) {
+      throw new IllegalArgumentException(
+          c.dir()
+              + " has no "
+              + CheckpointStore.OPTIMIZER
+              + " (made by import?): nothing to resume; start a new run from it with"
+              + " pretrain --init-from and another --checkpoints directory");
+    }
+    if (!java.util.Objects.equals(state.datasetDigest(), dataset.digest())) {
       throw new IllegalArgumentException(
           c.dir()
               + ": trained on dataset "
@@ -326,6 +345,7 @@ public final class Pretrainer {
     try (InputStream in = store.open(c, CheckpointStore.WEIGHTS)) {
       model.loadWeights(in);
     }
+    origin = state.origin();
     ComputationGraph g = model.graph();
     try (InputStream in = store.open(c, CheckpointStore.OPTIMIZER)) {
       INDArray st = Nd4j.read(in);

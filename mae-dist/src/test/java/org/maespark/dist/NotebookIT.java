@@ -129,7 +129,8 @@ class NotebookIT {
               new double[] {0.29},
               new double[] {0.35},
               metrics,
-              Map.of("mae-spark", "test"));
+              Map.of("mae-spark", "test"),
+              null);
       ObjectNode stateJson = editState.apply((ObjectNode) JSON.readTree(state.toJson()));
       Map<String, CheckpointStore.FileWriter> files = new LinkedHashMap<>();
       files.put(

@@ -204,7 +204,8 @@ public final class DataPrepJob {
               rejectsByStage,
               config.seed(),
               resolvedConfig,
-              "sha256:" + HexFormat.of().formatHex(digest.digest()));
+              "sha256:" + HexFormat.of().formatHex(digest.digest()),
+              listing.valLabels());
       FileSystem fs = staging.getFileSystem(hadoop);
       try (OutputStream o = fs.create(new Path(staging, DatasetManifest.FILE), false)) {
         manifest.write(o);

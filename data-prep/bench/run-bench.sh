@@ -33,8 +33,9 @@ CP="${CLASSES:-data-prep/target/classes:data-prep/target/test-classes}:$(cat "$W
 OPENS="--add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/java.lang.invoke=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED"
 for tree in $TREES; do
   echo "== $tree"
-  djpeg=$(/usr/bin/python3 data-prep/bench/djpeg_limit.py "$WORK/$tree" | tee /dev/stderr \
-    | awk -F'\t' '$1 == "djpeg" { sub(/ img\/s\/core/, "", $4); print $4 }')
+  limit=$(/usr/bin/python3 data-prep/bench/djpeg_limit.py "$WORK/$tree")
+  echo "$limit"
+  djpeg=$(awk -F'\t' '$1 == "djpeg" { sub(/ img\/s\/core/, "", $4); print $4 }' <<< "$limit")
   PROFILE=()
   [ "${JFR:-0}" = 1 ] && PROFILE=("-XX:StartFlightRecording=filename=$WORK/$tree.jfr,settings=profile")
   rm -rf "$WORK/out-$tree"

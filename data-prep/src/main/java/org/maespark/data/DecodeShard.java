@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
@@ -123,7 +124,17 @@ final class DecodeShard implements FlatMapFunction<Iterator<FileEntry>, Outcome>
     Path p = new Path(e.path());
     FileSystem fs = p.getFileSystem(conf.value().get());
     try (InputStream in = fs.open(p)) {
-      ByteArrayOutputStream out = new ByteArrayOutputStream((int) e.length());
+      // straight into an array of the listed size; a file that grew since the listing still
+      // reads whole, as it did through a growing buffer
+      byte[] listed = new byte[(int) e.length()];
+      int n = in.readNBytes(listed, 0, listed.length);
+      int next = n < listed.length ? -1 : in.read();
+      if (next < 0) {
+        return n == listed.length ? listed : Arrays.copyOf(listed, n);
+      }
+      ByteArrayOutputStream out = new ByteArrayOutputStream(listed.length + 8192);
+      out.write(listed);
+      out.write(next);
       in.transferTo(out);
       return out.toByteArray();
     }

@@ -6,6 +6,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.apache.spark.sql.SparkSession;
 import org.maespark.conf.Settings;
@@ -80,6 +82,7 @@ public final class DataPrepBench {
     double startS = (processCpuNanos() - start0) / 1e9;
     job.run(tree.toString(), out.resolve("warmup").toString(), true);
 
+    Map<String, Double> threads0 = threadCpuSeconds();
     double[] fixed = new double[repeats];
     double[] whole = new double[repeats];
     double[] wall = new double[repeats];
@@ -96,6 +99,7 @@ public final class DataPrepBench {
       }
       m = got[0];
     }
+    Map<String, Double> threads1 = threadCpuSeconds();
     spark.stop();
     long n = m.inputFiles();
     double fixedS = median(fixed);
@@ -113,6 +117,17 @@ public final class DataPrepBench {
         fixedS,
         marginal,
         n / wholeS);
+    if (!threads1.isEmpty()) { // where the timed runs' CPU went, per kind of thread
+      StringBuilder b = new StringBuilder("cpu by thread (timed runs, s)");
+      threads1.forEach(
+          (k, v) -> {
+            double d = v - threads0.getOrDefault(k, 0.0);
+            if (d >= 0.05) {
+              b.append(String.format(Locale.ROOT, "\t%s %.2f", k, d));
+            }
+          });
+      System.out.println(b);
+    }
     System.out.printf(
         Locale.ROOT,
         "BENCH_DATAPREP tree=%s files=%d djpeg_per_s=%s record_per_s=%.1f job_per_s=%.1f"
@@ -125,6 +140,34 @@ public final class DataPrepBench {
         fixedS,
         startS,
         m.digest());
+  }
+
+  /**
+   * CPU seconds of this process's threads (Linux /proc: GC and JIT threads included, which the JVM
+   * does not report), summed per kind of thread: name without digits. Empty elsewhere.
+   */
+  private static Map<String, Double> threadCpuSeconds() {
+    Map<String, Double> out = new TreeMap<>();
+    Path tasks = Path.of("/proc/self/task");
+    if (!Files.isDirectory(tasks)) {
+      return out;
+    }
+    try (Stream<Path> s = Files.list(tasks)) {
+      for (Path t : s.toList()) {
+        try {
+          String stat = Files.readString(t.resolve("stat"));
+          String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          double ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime
+          out.merge(name.replaceAll("[0-9#]+", "").trim(), ticks / 100.0, Double::sum);
+        } catch (java.io.IOException e) {
+          // the thread ended between listing and reading
+        }
+      }
+    } catch (java.io.IOException e) {
+      return out;
+    }
+    return out;
   }
 
   /**

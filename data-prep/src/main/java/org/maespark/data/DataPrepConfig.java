@@ -32,8 +32,9 @@ import org.maespark.conf.Settings;
  * @param compression Parquet codec of the shards: snappy (saves ~16% on photos), zstd, gzip or none
  *     (data.parquet_compression, snappy)
  * @param shardRows rows per shard instead of a size; 0 = derive from shard_mib (data.shard_rows, 0)
- * @param valLabels URI of LOC_val_solution.csv for a flat val/ folder; empty = look for it in the
- *     input root (data.val_labels, empty)
+ * @param valLabels labels of a flat val/ folder: URI of a LOC_val_solution.csv (ends in .csv) or of
+ *     the official ILSVRC2012_devkit_t12 folder; empty or auto = whichever of the two is in the
+ *     input root, both must agree when both are (data.val_labels, empty; see ValLabels)
  * @param failOnKey testing only: a task throws on the image whose key ends with this, to prove a
  *     failed run publishes nothing (data.fail_on_key, empty = never)
  */

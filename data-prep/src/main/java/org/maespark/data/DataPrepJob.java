@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
@@ -27,6 +28,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.storage.RDDInfo;
 import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -102,6 +104,7 @@ public final class DataPrepJob {
           inputFiles,
           classes.size(),
           perSplit);
+      logCachedListing(entries.id());
       Map<String, Integer> classIndex = new HashMap<>();
       for (int i = 0; i < classes.size(); i++) {
         classIndex.put(classes.get(i), i);
@@ -145,14 +148,18 @@ public final class DataPrepJob {
             .option("compression", config.compression())
             .mode(SaveMode.ErrorIfExists)
             .parquet(dir.toString());
-        List<SplitStats> stats = readStats(statsDir, shards, hadoop);
-        stats.forEach(st -> st.rejects().forEach(o -> decodeRejects.add(rejectRow(o))));
-        List<DatasetManifest.Shard> shardFiles = renameShards(dir, hadoop, stats);
         long rows = 0;
         Map<String, Long> perClass = new TreeMap<>();
         long[][] moments = new long[2][channels];
+        Map<Integer, Long> rowsOf = new HashMap<>();
         digest.update(("split " + split + "\n").getBytes(StandardCharsets.UTF_8));
-        for (SplitStats s : stats) {
+        // one shard's summary at a time, in shard order: the driver holds the sums, never all
+        // shards' per-class maps at once (ImageNet at 256 px: ~1900 shards x ~500 classes)
+        FileSystem statsFs = statsDir.getFileSystem(hadoop);
+        for (int i = 0; i < shards; i++) {
+          SplitStats s = readStats(statsFs, statsDir, i);
+          s.rejects().forEach(o -> decodeRejects.add(rejectRow(o)));
+          rowsOf.put(s.shard(), s.rows());
           rows += s.rows();
           s.perSynset().forEach((k, v) -> perClass.merge(k, v, Long::sum));
           s.rejectsByStage().forEach((k, v) -> rejectsByStage.merge(k, v, Long::sum));
@@ -163,6 +170,8 @@ public final class DataPrepJob {
           digest.update(ByteBuffer.allocate(12).putInt(s.shard()).putLong(s.rows()).array());
           digest.update(s.digest());
         }
+        statsFs.delete(statsDir, true);
+        List<DatasetManifest.Shard> shardFiles = renameShards(dir, hadoop, rowsOf);
         if (split.equals("train")) {
           trainMoments = moments;
         }
@@ -204,7 +213,8 @@ public final class DataPrepJob {
               rejectsByStage,
               config.seed(),
               resolvedConfig,
-              "sha256:" + HexFormat.of().formatHex(digest.digest()));
+              "sha256:" + HexFormat.of().formatHex(digest.digest()),
+              listing.valLabels());
       FileSystem fs = staging.getFileSystem(hadoop);
       try (OutputStream o = fs.create(new Path(staging, DatasetManifest.FILE), false)) {
         manifest.write(o);
@@ -228,19 +238,23 @@ public final class DataPrepJob {
     }
   }
 
-  /** One summary per shard, in shard order; a missing one means a task did not finish. */
-  private static List<SplitStats> readStats(Path dir, int shards, Configuration hadoop)
-      throws IOException {
-    FileSystem fs = dir.getFileSystem(hadoop);
-    List<SplitStats> stats = new ArrayList<>();
-    for (int i = 0; i < shards; i++) {
-      Path p = new Path(dir, DecodeShard.statsFile(i));
-      try (InputStream in = fs.open(p)) {
-        stats.add(SplitStats.read(in));
+  /** What the listing costs the executors' memory: one FileEntry per file, nothing more. */
+  private void logCachedListing(int rddId) {
+    for (RDDInfo info : spark.sparkContext().getRDDStorageInfo()) {
+      if (info.id() == rddId) {
+        LOG.info(
+            "listing cached: {} MiB in memory, {} MiB on disk",
+            String.format(Locale.ROOT, "%.1f", info.memSize() / 1048576.0),
+            String.format(Locale.ROOT, "%.1f", info.diskSize() / 1048576.0));
       }
     }
-    fs.delete(dir, true);
-    return stats;
+  }
+
+  /** Shard i's summary; a missing one means a task did not finish. */
+  private static SplitStats readStats(FileSystem fs, Path dir, int shard) throws IOException {
+    try (InputStream in = fs.open(new Path(dir, DecodeShard.statsFile(shard)))) {
+      return SplitStats.read(in);
+    }
   }
 
   /** What the digest covers besides the rows: the stored format. */
@@ -258,10 +272,8 @@ public final class DataPrepJob {
 
   /** Spark names files part-NNNNN-&lt;job uuid&gt;-c000...; shard i becomes part-0000i.parquet. */
   private static List<DatasetManifest.Shard> renameShards(
-      Path dir, Configuration hadoop, List<SplitStats> stats) throws IOException {
+      Path dir, Configuration hadoop, Map<Integer, Long> rowsOf) throws IOException {
     FileSystem fs = dir.getFileSystem(hadoop);
-    Map<Integer, Long> rowsOf = new HashMap<>();
-    stats.forEach(s -> rowsOf.put(s.shard(), s.rows()));
     List<DatasetManifest.Shard> shards = new ArrayList<>();
     for (FileStatus f : fs.listStatus(dir)) {
       Matcher m = PART.matcher(f.getPath().getName());

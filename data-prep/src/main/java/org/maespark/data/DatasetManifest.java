@@ -31,6 +31,8 @@ import java.util.Map;
  * @param seed seed of the write-time shuffle
  * @param config the resolved data.* configuration
  * @param digest sha256 over every row (key, label, synset, original size, patches) in order
+ * @param valLabels the label source of files directly under a split folder (flat val/), null when
+ *     none was read
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
 public record DatasetManifest(
@@ -51,7 +53,8 @@ public record DatasetManifest(
     @JsonProperty("rejects_by_stage") Map<String, Long> rejectsByStage,
     @JsonProperty("seed") long seed,
     @JsonProperty("config") Map<String, String> config,
-    @JsonProperty("digest") String digest) {
+    @JsonProperty("digest") String digest,
+    @JsonProperty("val_labels") LabelSource valLabels) {
 
   /** Version of the dataset layout this code writes and reads. */
   public static final int FORMAT_VERSION = 1;
@@ -69,6 +72,21 @@ public record DatasetManifest(
       @JsonProperty("rows") long rows,
       @JsonProperty("per_class") Map<String, Long> perClass,
       @JsonProperty("shards") List<Shard> shards) {}
+
+  /**
+   * Where the synsets of a flat split folder came from, and what it names that was not listed: a
+   * label file for another copy of the data shows here instead of passing silently.
+   *
+   * @param source the file(s) read (LOC_val_solution.csv, or the devkit's ground truth + meta.mat)
+   * @param entries image ids the source labels
+   * @param withoutFile ids it labels for which no file lies directly under a split folder
+   * @param withoutFileSample the first of those ids, in sorted order (at most 10)
+   */
+  public record LabelSource(
+      @JsonProperty("source") String source,
+      @JsonProperty("entries") long entries,
+      @JsonProperty("without_file") long withoutFile,
+      @JsonProperty("without_file_sample") List<String> withoutFileSample) {}
 
   /** One Parquet file of a split: name relative to the split folder, rows in it. */
   public record Shard(@JsonProperty("file") String file, @JsonProperty("rows") long rows) {}

@@ -1,20 +1,17 @@
 package org.maespark.data;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.spark.api.java.JavaRDD;
@@ -32,16 +29,25 @@ import org.apache.spark.sql.SparkSession;
  * hidden, as in Hadoop and Spark.
  *
  * <p>Layouts: {@code splits} = root/&lt;split&gt;/&lt;synset&gt;/file (ILSVRC2012), where a file
- * directly under a split folder takes its synset from LOC_val_solution.csv (the flat val/ of the
- * Kaggle copy); {@code classes} = root/&lt;synset&gt;/file, all in split "train"; {@code unlabeled}
- * = every file under root, split "train", label -1. {@code auto} picks splits when a split folder
- * exists, classes when the root holds folders and no images, unlabeled otherwise.
+ * directly under a split folder takes its synset from a {@link ValLabels} source (the flat val/:
+ * LOC_val_solution.csv of the Kaggle copy or the official devkit); {@code classes} =
+ * root/&lt;synset&gt;/file, all in split "train"; {@code unlabeled} = every file under root, split
+ * "train", label -1. {@code auto} picks splits when a split folder exists, classes when the root
+ * holds folders and no images, unlabeled otherwise.
  */
 final class ImageTree {
-  static final String VAL_SOLUTION = "LOC_val_solution.csv";
+  /** How many image ids without a file the manifest names (it counts them all). */
+  static final int UNMATCHED_SAMPLE = 10;
 
-  /** The listed tree: one entry per file, the layout used and the splits present. */
-  record Listing(JavaRDD<FileEntry> entries, String layout, List<String> splits) {}
+  /**
+   * The listed tree: one entry per file, the layout used, the splits present, and where the flat
+   * files' labels came from (null when no label source was read).
+   */
+  record Listing(
+      JavaRDD<FileEntry> entries,
+      String layout,
+      List<String> splits,
+      DatasetManifest.LabelSource valLabels) {}
 
   private ImageTree() {}
 
@@ -88,10 +94,13 @@ final class ImageTree {
         files.add(new String[] {st.getPath().toString(), Long.toString(st.getLen())});
       }
     }
-    Map<String, String> valSynsets =
-        layout.equals("splits") ? valSolution(fs, root, config) : Map.of();
+    ValLabels.Loaded labels =
+        layout.equals("splits")
+            ? ValLabels.load(root, config.valLabels(), hadoop)
+            : ValLabels.Loaded.NONE;
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    Broadcast<Map<String, String>> solution = jsc.broadcast(valSynsets);
+    Broadcast<Map<String, String>> solution = jsc.broadcast(labels.synsets());
+    String labelSource = labels.source();
     Broadcast<HadoopConf> conf = jsc.broadcast(new HadoopConf(hadoop));
     String prefix = root.toString().endsWith("/") ? root.toString() : root + "/";
     List<String> extensions = config.extensions();
@@ -105,21 +114,67 @@ final class ImageTree {
             .map(
                 f ->
                     entry(
-                        f[0], Long.parseLong(f[1]), prefix, layout, extensions, solution.value()));
-    return new Listing(entries, layout, splits);
+                        f[0],
+                        Long.parseLong(f[1]),
+                        prefix,
+                        layout,
+                        extensions,
+                        solution.value(),
+                        labelSource));
+    return new Listing(entries, layout, splits, report(labels, files));
+  }
+
+  /**
+   * What the label source names beyond the files: the flat files are exactly those the driver
+   * listed directly under the split folders, so no Spark pass is needed to find ids without one.
+   */
+  private static DatasetManifest.LabelSource report(ValLabels.Loaded labels, List<String[]> flat) {
+    if (labels.source().isEmpty()) {
+      return null;
+    }
+    Set<String> ids = new HashSet<>();
+    for (String[] f : flat) {
+      ids.add(imageId(new Path(f[0]).getName()));
+    }
+    List<String> unmatched =
+        labels.synsets().keySet().stream().filter(id -> !ids.contains(id)).sorted().toList();
+    return new DatasetManifest.LabelSource(
+        labels.source(),
+        labels.synsets().size(),
+        unmatched.size(),
+        unmatched.subList(0, Math.min(UNMATCHED_SAMPLE, unmatched.size())));
+  }
+
+  /** The id a label source knows a flat file by: its name without the extension. */
+  static String imageId(String name) {
+    return name.contains(".") ? name.substring(0, name.lastIndexOf('.')) : name;
   }
 
   private static List<String[]> listRecursively(String dir, Broadcast<HadoopConf> conf)
       throws IOException {
     Path p = new Path(dir);
-    FileSystem fs = p.getFileSystem(conf.value().get());
     List<String[]> out = new ArrayList<>();
-    RemoteIterator<LocatedFileStatus> it = fs.listFiles(p, true);
-    while (it.hasNext()) {
-      LocatedFileStatus st = it.next();
-      out.add(new String[] {st.getPath().toString(), Long.toString(st.getLen())});
-    }
+    walk(p.getFileSystem(conf.value().get()), p, out);
     return out;
+  }
+
+  /**
+   * Plain FileStatus listings, not {@code FileSystem.listFiles}: that one builds a
+   * LocatedFileStatus per file, which on the local filesystem (without Hadoop's native library)
+   * forks {@code ls -ld} to read the file's permissions: that fork took 42% of the executor's
+   * samples on the 1,417-file photo tree, and its CPU is the child's, so the job's CPU time did not
+   * even show it. Hidden folders are not entered; their files would be filtered out anyway.
+   */
+  private static void walk(FileSystem fs, Path dir, List<String[]> out) throws IOException {
+    RemoteIterator<FileStatus> it = fs.listStatusIterator(dir);
+    while (it.hasNext()) {
+      FileStatus st = it.next();
+      if (!st.isDirectory()) {
+        out.add(new String[] {st.getPath().toString(), Long.toString(st.getLen())});
+      } else if (!hidden(st.getPath().getName())) {
+        walk(fs, st.getPath(), out);
+      }
+    }
   }
 
   private static List<FileStatus> visible(FileStatus[] list) {
@@ -160,7 +215,8 @@ final class ImageTree {
       String prefix,
       String layout,
       List<String> exts,
-      Map<String, String> solution) {
+      Map<String, String> solution,
+      String labelSource) {
     if (!path.startsWith(prefix)) {
       throw new IllegalStateException("listed file " + path + " is not under input root " + prefix);
     }
@@ -176,10 +232,10 @@ final class ImageTree {
         if (parts.length >= 3) {
           synset = parts[1];
         } else {
-          String id = name.contains(".") ? name.substring(0, name.lastIndexOf('.')) : name;
+          String id = imageId(name);
           synset = solution.getOrDefault(id, "");
           if (synset.isEmpty() && !solution.isEmpty()) {
-            reject = new Reject("label", "no entry for " + id + " in " + VAL_SOLUTION);
+            reject = new Reject("label", "no entry for " + id + " in " + labelSource);
           }
         }
       }
@@ -204,39 +260,5 @@ final class ImageTree {
   static boolean isImageName(String name, List<String> exts) {
     String n = name.toLowerCase(Locale.ROOT);
     return exts.stream().anyMatch(e -> n.endsWith("." + e));
-  }
-
-  /** ImageId -> first synset of its PredictionString, or empty when no solution file exists. */
-  private static Map<String, String> valSolution(FileSystem fs, Path root, DataPrepConfig config) {
-    Path file =
-        config.valLabels().isEmpty() ? new Path(root, VAL_SOLUTION) : new Path(config.valLabels());
-    Map<String, String> map = new HashMap<>();
-    try {
-      FileSystem f = file.getFileSystem(fs.getConf());
-      if (!f.exists(file)) {
-        if (!config.valLabels().isEmpty()) {
-          throw new IllegalArgumentException("data.val_labels file " + file + " does not exist");
-        }
-        return map;
-      }
-      try (BufferedReader r =
-          new BufferedReader(new InputStreamReader(f.open(file), StandardCharsets.UTF_8))) {
-        String header = r.readLine();
-        if (header == null || !header.startsWith("ImageId,PredictionString")) {
-          throw new IllegalArgumentException(
-              file + ": header '" + header + "', expected 'ImageId,PredictionString'");
-        }
-        for (String line = r.readLine(); line != null; line = r.readLine()) {
-          int comma = line.indexOf(',');
-          if (comma > 0) {
-            String[] pred = line.substring(comma + 1).trim().split("\\s+");
-            map.put(line.substring(0, comma), pred[0]);
-          }
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + file, e);
-    }
-    return map;
   }
 }

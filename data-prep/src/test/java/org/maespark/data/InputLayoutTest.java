@@ -60,6 +60,41 @@ class InputLayoutTest {
   }
 
   @Test
+  void flatValFolderIsLabelledFromTheOfficialDevkitAndItsGapsAreReported() throws Exception {
+    List<Path> sources = listTrain(3);
+    Path in = tmp.resolve("ilsvrc-devkit");
+    put(sources.get(0), in.resolve("train/n00000000/a.png"));
+    put(sources.get(1), in.resolve("train/n00000001/b.png"));
+    put(sources.get(2), in.resolve("val/ILSVRC2012_val_00000001.png"));
+    put(sources.get(3), in.resolve("val/ILSVRC2012_val_00000002.png"));
+    put(sources.get(4), in.resolve("val/ILSVRC2012_val_00000009.png")); // not in the devkit
+    // IDs 3, 2, 1 = n00000001, n00000000, n00000002; val 3 has a label but no file
+    ValLabelsTest.writeDevkit(in.resolve(ValLabels.DEVKIT), ValLabelsTest.META, List.of(3, 2, 1));
+    Path out = tmp.resolve("devkit-out");
+    DatasetManifest m = DataPrepJobTest.prepare(spark, in, out, false, SMALL);
+
+    Map<String, Row> val = rows(out, "val");
+    assertEquals("n00000001", val.get("val/ILSVRC2012_val_00000001.png").getString(2));
+    assertEquals(1, val.get("val/ILSVRC2012_val_00000001.png").getInt(1));
+    assertEquals(0, val.get("val/ILSVRC2012_val_00000002.png").getInt(1));
+    List<Row> rejects = DatasetReader.open(spark, out.toString()).rejects().collectAsList();
+    assertEquals(1, rejects.size());
+    assertEquals("val/ILSVRC2012_val_00000009.png", rejects.get(0).getString(0));
+    assertEquals("label", rejects.get(0).getString(2));
+    assertEquals(5, m.inputFiles(), "rows + rejects = files listed");
+    assertEquals(m.inputFiles(), m.rows("train") + m.rows("val") + m.rejects());
+
+    DatasetManifest.LabelSource labels = m.valLabels();
+    assertTrue(labels.source().contains("meta.mat"), labels.source());
+    assertEquals(3, labels.entries());
+    assertEquals(1, labels.withoutFile(), "the devkit's val 3 has no file");
+    assertEquals(List.of("ILSVRC2012_val_00000003"), labels.withoutFileSample());
+    try (var json = Files.newInputStream(out.resolve(DatasetManifest.FILE))) {
+      assertEquals(labels, DatasetManifest.read(json).valLabels(), "written to manifest.json");
+    }
+  }
+
+  @Test
   void classFoldersAndUnlabeledTrees() throws Exception {
     List<Path> sources = listTrain(3);
     Path classes = tmp.resolve("classes");

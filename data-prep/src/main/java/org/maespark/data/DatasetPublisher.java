@@ -8,6 +8,7 @@ import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.maespark.command.OutputGuard;
 
 /**
  * Makes a dataset appear complete or not at all. Everything is written under a hidden staging
@@ -31,25 +32,41 @@ final class DatasetPublisher {
     }
   }
 
-  /** Refuses an existing output unless {@code overwrite}; says whether it is a complete dataset. */
+  /**
+   * Refuses an existing output unless {@code overwrite}, and refuses outright anything there that
+   * is not a data-prep output (its manifest or {@code _SUCCESS}, or an empty folder): replacing
+   * deletes the old folder, and this tool deletes only what it wrote.
+   */
   void checkTarget(boolean overwrite) {
     try {
-      if (fs.exists(output) && !overwrite) {
-        String what =
-            fs.exists(new Path(output, SUCCESS))
-                ? "a complete dataset"
-                : "not a complete dataset (no _SUCCESS)";
-        throw new IllegalArgumentException(
-            "output " + output + " already exists (" + what + "); pass --overwrite to replace it");
-      }
       if (output.getParent() != null
           && fs.exists(output.getParent())
           && !fs.getFileStatus(output.getParent()).isDirectory()) {
         throw new IllegalArgumentException("output parent " + output.getParent() + " is a file");
       }
+      if (requireDatasetOrAbsent() && !overwrite) {
+        String what =
+            fs.exists(new Path(output, SUCCESS))
+                ? "a complete dataset"
+                : fs.listStatus(output).length == 0
+                    ? "an empty folder"
+                    : "not a complete dataset (no _SUCCESS)";
+        throw new IllegalArgumentException(
+            "output " + output + " already exists (" + what + "); pass --overwrite to replace it");
+      }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot check output " + output, e);
     }
+  }
+
+  /** True when a dataset (or an empty folder) is at the output, false when nothing is. */
+  private boolean requireDatasetOrAbsent() {
+    return OutputGuard.requireOwnedOrAbsent(
+        fs,
+        output,
+        "data-prep dataset",
+        "no " + DatasetManifest.FILE + " or " + SUCCESS,
+        names -> names.contains(DatasetManifest.FILE) || names.contains(SUCCESS));
   }
 
   /** A fresh hidden staging folder beside the output ('.'-prefixed: Spark and Hadoop skip it). */
@@ -69,6 +86,7 @@ final class DatasetPublisher {
       if (!overwrite) {
         throw new IOException("output " + output + " appeared while the job ran; not replacing it");
       }
+      requireDatasetOrAbsent(); // what is there now, not what was there when the job started
       old = new Path(output.getParent(), "." + output.getName() + ".replaced-" + UUID.randomUUID());
       // the old dataset stops looking complete before anything moves
       fs.delete(new Path(output, SUCCESS), false);

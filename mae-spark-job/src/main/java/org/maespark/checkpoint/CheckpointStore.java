@@ -24,6 +24,7 @@ import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.maespark.command.OutputGuard;
 
 /**
  * Checkpoints on any Hadoop filesystem, laid out as DESIGN.md "Checkpoints" says:
@@ -97,6 +98,23 @@ public final class CheckpointStore {
 
   public Path root() {
     return root;
+  }
+
+  /**
+   * Refuses a root that holds something other than checkpoints (retention and rewrites delete
+   * folders under it, and this tool deletes only what it wrote): the root must be absent, empty, or
+   * hold {@code latest}, {@code metrics.jsonl} or an {@code epoch-NNNNN} folder.
+   */
+  public void requireOwnRoot() {
+    OutputGuard.requireOwnedOrAbsent(
+        fs,
+        root,
+        "checkpoint root",
+        "no " + LATEST + ", " + METRICS + " or epoch-NNNNN folder",
+        names ->
+            names.contains(LATEST)
+                || names.contains(METRICS)
+                || names.stream().anyMatch(n -> NAME.matcher(n).matches()));
   }
 
   public static String dirName(int epoch) {

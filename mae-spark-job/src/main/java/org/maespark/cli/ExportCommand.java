@@ -3,13 +3,17 @@ package org.maespark.cli;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
 import org.maespark.checkpoint.LoadedCheckpoint;
 import org.maespark.command.GlobalOptions;
+import org.maespark.command.OutputGuard;
 import org.maespark.model.MaeWeights;
 import org.maespark.model.SafeTensors;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -47,9 +51,29 @@ final class ExportCommand implements Callable<Integer> {
     return out;
   }
 
+  /**
+   * Refuses an output folder holding anything but what the command writes ({@code files}): it
+   * replaces those, and never touches what it did not write.
+   */
+  static void requireExportFolder(Path output, String... files) throws java.io.IOException {
+    Set<String> own = new HashSet<>();
+    for (String f : files) {
+      own.add(f);
+      own.add("." + f + ".crc"); // Hadoop's checksum sidecars of the same files
+    }
+    org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(output.toAbsolutePath().toUri());
+    OutputGuard.requireOwnedOrAbsent(
+        FileSystem.getLocal(new Configuration()),
+        p,
+        "mae output folder",
+        "it holds files other than " + String.join(", ", files),
+        own::containsAll);
+  }
+
   @Override
   public Integer call() throws Exception {
     options.requireNoConfig("export");
+    requireExportFolder(output, ENCODER, FULL);
     LoadedCheckpoint ck = LoadedCheckpoint.open(checkpoint, new Configuration());
     Map<String, INDArray> full = MaeWeights.stateDict(ck.model().mae());
     Map<String, String> meta = new TreeMap<>(ck.model().mae().config().toSettings());

@@ -2,6 +2,7 @@ package org.maespark.checkpoint;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.InputStream;
@@ -98,6 +99,24 @@ abstract class CheckpointStoreContract {
     List<String> lines = s.readMetricLines();
     assertEquals(2, lines.size());
     assertTrue(lines.get(1).contains("\"epoch\":2"), lines.get(1));
+  }
+
+  @Test
+  void onlyAnAbsentEmptyOrCheckpointFolderIsARoot() throws Exception {
+    CheckpointStore foreign = store("foreign");
+    writeFile(fs(), new Path(foreign.root(), "notes.txt"), "mine");
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, foreign::requireOwnRoot);
+    assertTrue(e.getMessage().contains("is not a checkpoint root"), e.getMessage());
+    assertTrue(e.getMessage().contains(foreign.root().toString()), e.getMessage());
+    assertTrue(fs().exists(new Path(foreign.root(), "notes.txt")));
+    store("absent").requireOwnRoot();
+    CheckpointStore empty = store("empty");
+    fs().mkdirs(empty.root());
+    empty.requireOwnRoot();
+    CheckpointStore own = store("own");
+    own.write(1, files("w"));
+    own.requireOwnRoot();
   }
 
   static void writeFile(FileSystem fs, Path p, String text) throws Exception {

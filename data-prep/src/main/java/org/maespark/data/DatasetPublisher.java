@@ -79,8 +79,13 @@ final class DatasetPublisher {
     return staging;
   }
 
-  /** Moves {@code staging} to the output, replacing an old dataset, then writes _SUCCESS. */
-  void publish(Path staging, String digest, boolean overwrite) throws IOException {
+  /**
+   * Moves {@code staging} to the output, replacing an old dataset, then writes _SUCCESS; refuses
+   * (publishing nothing) a dataset without a usable image in one of its splits.
+   */
+  void publish(Path staging, DatasetManifest manifest, boolean overwrite) throws IOException {
+    requireUsable(manifest);
+    String digest = manifest.digest();
     Path old = null;
     if (fs.exists(output)) {
       if (!overwrite) {
@@ -98,6 +103,41 @@ final class DatasetPublisher {
     }
     if (old != null) {
       fs.delete(old, true);
+    }
+  }
+
+  /**
+   * A dataset none of whose files survived, or with a split that holds no row, would only fail
+   * later in pretrain; it is refused here, naming what became of every file.
+   */
+  static void requireUsable(DatasetManifest m) {
+    long rows = m.splits().values().stream().mapToLong(DatasetManifest.Split::rows).sum();
+    String where =
+        rows == 0
+            ? ""
+            : m.splits().entrySet().stream()
+                .filter(e -> e.getValue().rows() == 0)
+                .map(e -> " in split '" + e.getKey() + "'")
+                .findFirst()
+                .orElse(null);
+    if (m.splits().isEmpty() || where != null) {
+      StringBuilder stages = new StringBuilder();
+      m.rejectsByStage()
+          .forEach(
+              (k, v) ->
+                  stages.append(stages.length() == 0 ? "" : ", ").append(k).append(": ").append(v));
+      throw new IllegalArgumentException(
+          "no usable images"
+              + (where == null ? "" : where)
+              + " under "
+              + m.source()
+              + ": "
+              + m.inputFiles()
+              + " files, "
+              + (rows == 0 ? "all rejected" : m.rejects() + " rejected")
+              + " ("
+              + (stages.length() == 0 ? "no image files found" : stages)
+              + ")");
     }
   }
 

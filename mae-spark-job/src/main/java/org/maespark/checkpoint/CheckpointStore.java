@@ -9,8 +9,12 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,12 +43,12 @@ import org.maespark.command.OutputGuard;
  * renamed to {@code epoch-NNNNN}, and only then {@code _COMPLETE} (listing every file and its size)
  * is written into it. On HDFS the rename is atomic; on object stores ({@code s3a://}) it is a copy
  * that can stop half way, which is why the marker written last, not the rename, is what makes a
- * checkpoint complete. Readers only ever see checkpoints whose marker exists and whose files all
- * have the recorded sizes.
+ * checkpoint complete. The marker lists every file with its size and sha256 (hashed as it is
+ * written); listings check the sizes, and {@link #verify} the digests before anything is loaded.
  */
 public final class CheckpointStore {
   // The names of the files a checkpoint root and its epoch folders hold, all in one place.
-  /** Marker written last into a checkpoint folder: every file and its size. */
+  /** Marker written last into a checkpoint folder: every file, its size and its sha256. */
   public static final String COMPLETE = "_COMPLETE";
 
   /** In the root: the name of the newest complete checkpoint. */
@@ -132,23 +136,26 @@ public final class CheckpointStore {
     fs.mkdirs(root);
     fs.delete(tmp, true);
     fs.mkdirs(tmp);
-    Map<String, Long> sizes = new LinkedHashMap<>();
+    Map<String, Map<String, Object>> listed = new LinkedHashMap<>();
     for (Map.Entry<String, FileWriter> f : files.entrySet()) {
       if (f.getKey().equals(COMPLETE) || f.getKey().contains("/")) {
         throw new IllegalArgumentException("bad checkpoint file name '" + f.getKey() + "'");
       }
       Path p = new Path(tmp, f.getKey());
-      try (FSDataOutputStream out = fs.create(p, false)) {
+      // hashed while written: large files are not read back
+      MessageDigest sha = sha256();
+      try (OutputStream out = new DigestOutputStream(fs.create(p, false), sha)) {
         f.getValue().write(out);
       }
-      sizes.put(f.getKey(), fs.getFileStatus(p).getLen());
+      listed.put(
+          f.getKey(), Map.of("size", fs.getFileStatus(p).getLen(), "sha256", hex(sha.digest())));
     }
     fs.delete(dir, true);
     if (!fs.rename(tmp, dir)) {
       throw new IOException("could not rename " + tmp + " to " + dir);
     }
     // The marker is the commit point: written last, after every file is in place.
-    writeBytes(new Path(dir, COMPLETE), JSON.writeValueAsBytes(Map.of("files", sizes)));
+    writeBytes(new Path(dir, COMPLETE), JSON.writeValueAsBytes(Map.of("files", listed)));
     writeBytes(new Path(root, LATEST), (name + "\n").getBytes(StandardCharsets.UTF_8));
     return new Checkpoint(epoch, dir);
   }
@@ -190,24 +197,93 @@ public final class CheckpointStore {
   }
 
   private boolean isComplete(Path dir) throws IOException {
+    return problem(dir, false).isEmpty();
+  }
+
+  /**
+   * Refuses {@code c} unless every file {@code _COMPLETE} lists is there with its recorded size and
+   * sha256 digest; the message names the file and what differs. Readers call this before they trust
+   * a checkpoint: a digest catches what a size cannot (a flipped byte), also where no {@code .crc}
+   * sidecar exists (object stores, copies that skip dot-files).
+   */
+  public void verify(Checkpoint c) throws IOException {
+    Optional<String> p = problem(c.dir(), true);
+    if (p.isPresent()) {
+      throw new IOException(p.get());
+    }
+  }
+
+  /**
+   * Why {@code dir} is not a complete checkpoint, empty if it is: the marker, the sizes, and with
+   * {@code digests} the sha256 of every listed file (reading them all).
+   */
+  public Optional<String> problem(Path dir, boolean digests) throws IOException {
     Path marker = new Path(dir, COMPLETE);
     if (!fs.exists(marker)) {
-      return false;
+      return Optional.of(dir + ": no " + COMPLETE + " (its write did not finish)");
     }
     JsonNode files;
     try (FSDataInputStream in = fs.open(marker)) {
       files = JSON.readTree(in).path("files");
     } catch (IOException e) {
-      return false; // a marker cut short by a crash: not complete
+      // a marker cut short by a crash
+      return Optional.of(
+          marker + " is unreadable (" + e.getMessage().lines().findFirst().orElse("") + ")");
+    }
+    if (!files.isObject() || files.isEmpty()) {
+      return Optional.of(marker + " lists no files");
     }
     for (var it = files.fields(); it.hasNext(); ) {
       var f = it.next();
       Path p = new Path(dir, f.getKey());
-      if (!fs.exists(p) || fs.getFileStatus(p).getLen() != f.getValue().asLong()) {
-        return false;
+      JsonNode size = f.getValue().path("size");
+      JsonNode sha = f.getValue().path("sha256");
+      if (!size.isNumber() || !sha.isTextual()) {
+        return Optional.of(
+            marker
+                + " records no sha256 for "
+                + f.getKey()
+                + " (written by mae-spark before 0.1, which this version does not read)");
+      }
+      if (!fs.exists(p)) {
+        return Optional.of(p + ": missing; " + COMPLETE + " lists it");
+      }
+      long len = fs.getFileStatus(p).getLen();
+      if (len != size.asLong()) {
+        return Optional.of(p + ": " + len + " bytes, " + COMPLETE + " records " + size.asLong());
+      }
+      if (digests) {
+        String actual = sha256Of(p);
+        if (!actual.equals(sha.asText())) {
+          return Optional.of(
+              p + ": sha256 " + actual + ", " + COMPLETE + " records " + sha.asText());
+        }
       }
     }
-    return true;
+    return Optional.empty();
+  }
+
+  private String sha256Of(Path p) throws IOException {
+    MessageDigest sha = sha256();
+    byte[] buf = new byte[1 << 20];
+    try (InputStream in = fs.open(p)) {
+      for (int n; (n = in.read(buf)) > 0; ) {
+        sha.update(buf, 0, n);
+      }
+    }
+    return hex(sha.digest());
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java has SHA-256", e);
+    }
+  }
+
+  private static String hex(byte[] b) {
+    return HexFormat.of().formatHex(b);
   }
 
   /** Opens file {@code name} of a complete checkpoint. */

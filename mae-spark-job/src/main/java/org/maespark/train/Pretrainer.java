@@ -293,6 +293,7 @@ public final class Pretrainer {
   private int restore(
       CheckpointStore store, CheckpointStore.Checkpoint c, PretrainModel model, RunPlan plan)
       throws IOException {
+    store.verify(c);
     CheckpointState state;
     try (InputStream in = store.open(c, CheckpointStore.STATE)) {
       state = CheckpointState.read(in, c.dir().toString());

@@ -102,6 +102,49 @@ abstract class CheckpointStoreContract {
   }
 
   @Test
+  void aFlippedByteOfTheSameSizeIsRefusedNamingTheFileAndBothDigests() throws Exception {
+    CheckpointStore s = store("flip");
+    CheckpointStore.Checkpoint c = s.write(1, files("weights-0123456789"));
+    s.verify(c);
+    String marker = read(s, c, CheckpointStore.COMPLETE);
+    String good = sha256Hex("weights-0123456789");
+    assertTrue(marker.contains("\"sha256\":\"" + good + "\""), marker);
+    assertTrue(marker.contains("\"size\":18"), marker);
+    // same size, one byte changed, checksum sidecars gone (as after a copy that skips dot-files)
+    Path weights = new Path(c.dir(), "model.safetensors");
+    writeFile(fs(), weights, "weights-0123456788");
+    for (var st : fs().listStatus(c.dir())) {
+      if (st.getPath().getName().endsWith(".crc")) {
+        fs().delete(st.getPath(), false);
+      }
+    }
+    java.io.IOException e = assertThrows(java.io.IOException.class, () -> s.verify(c));
+    assertTrue(e.getMessage().contains("model.safetensors"), e.getMessage());
+    assertTrue(e.getMessage().contains(good), e.getMessage());
+    assertTrue(e.getMessage().contains(sha256Hex("weights-0123456788")), e.getMessage());
+  }
+
+  @Test
+  void aMarkerWithoutDigestsIsRefusedAsWrittenBeforeTheyWere() throws Exception {
+    CheckpointStore s = store("old");
+    CheckpointStore.Checkpoint c = s.write(1, files("w"));
+    writeFile(
+        fs(),
+        new Path(c.dir(), CheckpointStore.COMPLETE),
+        "{\"files\":{\"model.safetensors\":1,\"state.json\":2}}");
+    java.io.IOException e = assertThrows(java.io.IOException.class, () -> s.verify(c));
+    assertTrue(e.getMessage().contains("records no sha256"), e.getMessage());
+    assertTrue(s.listComplete().isEmpty());
+  }
+
+  static String sha256Hex(String text) throws Exception {
+    return java.util.HexFormat.of()
+        .formatHex(
+            java.security.MessageDigest.getInstance("SHA-256")
+                .digest(text.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  @Test
   void onlyAnAbsentEmptyOrCheckpointFolderIsARoot() throws Exception {
     CheckpointStore foreign = store("foreign");
     writeFile(fs(), new Path(foreign.root(), "notes.txt"), "mine");

@@ -6,6 +6,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.maespark.conf.Settings;
+import org.maespark.model.MaeWeights;
 import org.maespark.train.MaeTrainModel;
 
 /**
@@ -55,6 +56,8 @@ public record LoadedCheckpoint(
     try (InputStream in = fs.open(new Path(c.dir(), CheckpointStore.WEIGHTS))) {
       model.loadWeights(in);
     }
+    FiniteWeights.require(
+        MaeWeights.stateDict(model.mae()), c.dir() + "/" + CheckpointStore.WEIGHTS);
     return new LoadedCheckpoint(c.dir(), state, settings, model);
   }
 

@@ -11,6 +11,7 @@ import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
+import org.maespark.checkpoint.FiniteWeights;
 import org.maespark.checkpoint.LoadedCheckpoint;
 import org.maespark.command.GlobalOptions;
 import org.maespark.command.OutputGuard;
@@ -76,6 +77,7 @@ final class ExportCommand implements Callable<Integer> {
     requireExportFolder(output, ENCODER, FULL);
     LoadedCheckpoint ck = LoadedCheckpoint.open(checkpoint, new Configuration());
     Map<String, INDArray> full = MaeWeights.stateDict(ck.model().mae());
+    FiniteWeights.require(full, "export of " + ck.dir()); // nothing non-finite leaves the tool
     Map<String, String> meta = new TreeMap<>(ck.model().mae().config().toSettings());
     meta.put("format", "pt");
     meta.put("producer", "mae-spark");

@@ -70,6 +70,21 @@ class CheckpointIntegrityTest {
   }
 
   @Test
+  void nonFiniteWeightsAreRefusedOnLoadAndNeverExported() throws Exception {
+    Path root = tmp.resolve("ckpt");
+    TinyCheckpoint.write(
+        root, 1, m -> m.mae().params().get("blocks.0.attn.qkv.weight").putScalar(3, Float.NaN));
+    Path out = tmp.resolve("export");
+    assertEquals(1, mae("export", "--checkpoint", root.toString(), "--output", out.toString()));
+    assertEquals(1, err.lines().count(), err);
+    assertTrue(err.contains("tensor 'blocks.0.attn.qkv.weight' holds 1 non-finite values"), err);
+    assertTrue(err.contains("first: NaN at flat index 3"), err);
+    assertTrue(Files.notExists(out), "nothing exported");
+    assertEquals(1, mae("inspect", root.toString()));
+    assertTrue(err.contains("model.safetensors: tensor 'blocks.0.attn.qkv.weight'"), err);
+  }
+
+  @Test
   void anExplicitCheckpointWithoutMarkerSaysSo() throws Exception {
     Path root = tmp.resolve("ckpt");
     TinyCheckpoint.write(root, 1);

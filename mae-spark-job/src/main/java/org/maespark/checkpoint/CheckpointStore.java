@@ -12,6 +12,9 @@ import java.nio.charset.StandardCharsets;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
@@ -20,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.hadoop.conf.Configuration;
@@ -68,6 +72,10 @@ public final class CheckpointStore {
 
   private static final Pattern NAME = Pattern.compile("epoch-(\\d{5,})");
   private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** Time suffix of a checkpoint renamed aside (UTC, sorts by time). */
+  private static final DateTimeFormatter ASIDE_TIME =
+      DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
 
   private final FileSystem fs;
   private final Path root;
@@ -118,7 +126,8 @@ public final class CheckpointStore {
         names ->
             names.contains(LATEST)
                 || names.contains(METRICS)
-                || names.stream().anyMatch(n -> NAME.matcher(n).matches()));
+                || names.stream()
+                    .anyMatch(n -> NAME.matcher(n.replaceFirst("\\..*", "")).matches()));
   }
 
   public static String dirName(int epoch) {
@@ -186,6 +195,66 @@ public final class CheckpointStore {
   public Optional<Checkpoint> newestComplete() throws IOException {
     List<Checkpoint> all = listComplete();
     return all.isEmpty() ? Optional.empty() : Optional.of(all.get(all.size() - 1));
+  }
+
+  /**
+   * For {@code --resume auto}: the newest checkpoint whose files all match their sizes and digests.
+   * Every newer one that does not (no marker, a mismatch, or a temporary folder a crash left) is
+   * reported to {@code warn} in one line naming it and the reason, and renamed aside ({@code
+   * epoch-NNNNN.corrupt-<time>} or {@code .incomplete-<time>}), which no reader lists, retention
+   * never deletes and the next save cannot overwrite: it is kept for the user to inspect.
+   */
+  public Optional<Checkpoint> newestForResume(Consumer<String> warn) throws IOException {
+    if (!fs.exists(root)) {
+      return Optional.empty();
+    }
+    List<FileStatus> candidates = new ArrayList<>();
+    for (FileStatus st : fs.listStatus(root)) {
+      if (st.isDirectory() && epochOf(st.getPath().getName()) >= 0) {
+        candidates.add(st);
+      }
+    }
+    // newest first; of one epoch, the published folder before a temporary one
+    candidates.sort(
+        Comparator.comparingInt((FileStatus st) -> epochOf(st.getPath().getName()))
+            .reversed()
+            .thenComparing(st -> st.getPath().getName().startsWith(".tmp-")));
+    for (FileStatus st : candidates) {
+      Path dir = st.getPath();
+      int epoch = epochOf(dir.getName());
+      boolean temporary = dir.getName().startsWith(".tmp-");
+      Optional<String> problem =
+          temporary
+              ? Optional.of(dir + ": its write did not finish (temporary folder)")
+              : problem(dir, true);
+      if (problem.isEmpty()) {
+        return Optional.of(new Checkpoint(epoch, dir));
+      }
+      boolean unfinished = temporary || !fs.exists(new Path(dir, COMPLETE));
+      Path aside =
+          new Path(
+              root,
+              dirName(epoch)
+                  + (unfinished ? ".incomplete-" : ".corrupt-")
+                  + ASIDE_TIME.format(Instant.now()));
+      if (!fs.rename(dir, aside)) {
+        throw new IOException("could not rename " + dir + " aside to " + aside);
+      }
+      warn.accept(
+          "--resume auto: skipping "
+              + dir.getName()
+              + ", newer than the checkpoint resumed from: "
+              + problem.get()
+              + "; kept as "
+              + aside.getName());
+    }
+    return Optional.empty();
+  }
+
+  /** The epoch of a checkpoint folder or its temporary folder, -1 for any other name. */
+  private static int epochOf(String name) {
+    Matcher m = NAME.matcher(name.startsWith(".tmp-") ? name.substring(5) : name);
+    return m.matches() ? Integer.parseInt(m.group(1)) : -1;
   }
 
   /** The complete checkpoint of {@code epoch}, if any. */

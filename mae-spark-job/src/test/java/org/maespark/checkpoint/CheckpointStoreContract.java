@@ -137,6 +137,58 @@ abstract class CheckpointStoreContract {
     assertTrue(s.listComplete().isEmpty());
   }
 
+  @Test
+  void resumeSkipsNewerBrokenCheckpointsWithOneWarningEachAndKeepsThemAside() throws Exception {
+    CheckpointStore s = store("resume");
+    s.write(1, files("one"));
+    s.write(2, files("two"));
+    CheckpointStore.Checkpoint three = s.write(3, files("three"));
+    writeFile(fs(), new Path(three.dir(), "model.safetensors"), "thrEe"); // same size
+    s.write(4, files("four"));
+    fs().delete(new Path(s.root(), "epoch-00004/" + CheckpointStore.COMPLETE), false);
+    fs().mkdirs(new Path(s.root(), ".tmp-epoch-00005"));
+    writeFile(fs(), new Path(s.root(), ".tmp-epoch-00005/model.safetensors"), "fi");
+
+    List<String> warnings = new java.util.ArrayList<>();
+    assertEquals(2, s.newestForResume(warnings::add).orElseThrow().epoch());
+    assertEquals(3, warnings.size(), "" + warnings);
+    String[][] expected = {
+      {".tmp-epoch-00005", "did not finish", "epoch-00005.incomplete-"},
+      {"epoch-00004", "no _COMPLETE", "epoch-00004.incomplete-"},
+      {"epoch-00003", "model.safetensors: sha256 ", "epoch-00003.corrupt-"},
+    };
+    for (int i = 0; i < expected.length; i++) {
+      String w = warnings.get(i);
+      assertEquals(1, w.lines().count(), w);
+      for (String f : expected[i]) {
+        assertTrue(w.contains(f), "'" + f + "' missing in: " + w);
+      }
+    }
+    List<String> names = new java.util.ArrayList<>();
+    for (var st : fs().listStatus(s.root())) {
+      names.add(st.getPath().getName());
+    }
+    for (String prefix :
+        List.of("epoch-00003.corrupt-", "epoch-00004.incomplete-", "epoch-00005.incomplete-")) {
+      assertTrue(names.stream().anyMatch(n -> n.startsWith(prefix)), prefix + " in " + names);
+    }
+    assertFalse(names.contains("epoch-00003") || names.contains("epoch-00004"), "" + names);
+    // the next saves and retention leave the renamed folders alone; readers never list them
+    s.write(3, files("again"));
+    s.retain(1, 0);
+    assertEquals(List.of(3), s.listComplete().stream().map(c -> c.epoch()).toList());
+    long aside = 0;
+    for (var st : fs().listStatus(s.root())) {
+      aside += st.getPath().getName().matches("epoch-\\d{5}\\.(corrupt|incomplete)-.*") ? 1 : 0;
+    }
+    assertEquals(3, aside);
+    s.requireOwnRoot();
+    // nothing newer is broken now: no warning
+    warnings.clear();
+    assertEquals(3, s.newestForResume(warnings::add).orElseThrow().epoch());
+    assertTrue(warnings.isEmpty(), "" + warnings);
+  }
+
   static String sha256Hex(String text) throws Exception {
     return java.util.HexFormat.of()
         .formatHex(

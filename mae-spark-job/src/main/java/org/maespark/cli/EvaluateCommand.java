@@ -28,6 +28,7 @@ import picocli.CommandLine.Option;
 /** {@code evaluate}: checkpoint + labelled dataset -> val loss, kNN, linear probe, recon.png. */
 @Command(
     name = "evaluate",
+    mixinStandardHelpOptions = true,
     description = "Evaluate a checkpoint: val loss, kNN top-1, linear probe, recon.png.")
 final class EvaluateCommand implements Callable<Integer> {
   @Mixin GlobalOptions options;

@@ -27,7 +27,10 @@ import picocli.CommandLine.Option;
  * with the keys timm's {@code vit_*_patch16_224.mae} models load (no {@code mask_token}, no {@code
  * decoder_*}), and {@code mae_full.safetensors} with the whole official state_dict.
  */
-@Command(name = "export", description = "Export encoder-only and full safetensors.")
+@Command(
+    name = "export",
+    mixinStandardHelpOptions = true,
+    description = "Export encoder-only and full safetensors.")
 final class ExportCommand implements Callable<Integer> {
   @Mixin GlobalOptions options;
 

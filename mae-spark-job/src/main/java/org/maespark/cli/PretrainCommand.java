@@ -28,7 +28,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code pretrain}: dataset -> checkpoints. */
-@Command(name = "pretrain", description = "Pretrain an MAE on a data-prep dataset.")
+@Command(
+    name = "pretrain",
+    mixinStandardHelpOptions = true,
+    description = "Pretrain an MAE on a data-prep dataset.")
 final class PretrainCommand implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(PretrainCommand.class);
 

@@ -73,6 +73,12 @@ public final class CheckpointStore {
   private static final Pattern NAME = Pattern.compile("epoch-(\\d{5,})");
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /**
+   * Test only: the epoch whose checkpoint write stops forever after its first file, so that a fault
+   * test can kill the JVM in the middle of a write deterministically. Unset in any real run.
+   */
+  public static final String PAUSE_FOR_FAULT_TEST = "maespark.test.pause-checkpoint-epoch";
+
   /** Time suffix of a checkpoint renamed aside (UTC, sorts by time). */
   private static final DateTimeFormatter ASIDE_TIME =
       DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
@@ -158,6 +164,9 @@ public final class CheckpointStore {
       }
       listed.put(
           f.getKey(), Map.of("size", fs.getFileStatus(p).getLen(), "sha256", hex(sha.digest())));
+      if (Integer.toString(epoch).equals(System.getProperty(PAUSE_FOR_FAULT_TEST))) {
+        pauseForFaultTest(p);
+      }
     }
     fs.delete(dir, true);
     if (!fs.rename(tmp, dir)) {
@@ -167,6 +176,20 @@ public final class CheckpointStore {
     writeBytes(new Path(dir, COMPLETE), JSON.writeValueAsBytes(Map.of("files", listed)));
     writeBytes(new Path(root, LATEST), (name + "\n").getBytes(StandardCharsets.UTF_8));
     return new Checkpoint(epoch, dir);
+  }
+
+  private static void pauseForFaultTest(Path written) {
+    System.err.println(
+        "checkpoint write paused after " + written + " (" + PAUSE_FOR_FAULT_TEST + ")");
+    System.err.flush();
+    while (true) {
+      try {
+        Thread.sleep(60_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("paused checkpoint write interrupted", e);
+      }
+    }
   }
 
   private void writeBytes(Path p, byte[] bytes) throws IOException {

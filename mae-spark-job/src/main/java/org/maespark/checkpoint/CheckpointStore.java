@@ -254,12 +254,14 @@ public final class CheckpointStore {
         return Optional.of(new Checkpoint(epoch, dir));
       }
       boolean unfinished = temporary || !fs.exists(new Path(dir, COMPLETE));
-      Path aside =
-          new Path(
-              root,
-              dirName(epoch)
-                  + (unfinished ? ".incomplete-" : ".corrupt-")
-                  + ASIDE_TIME.format(Instant.now()));
+      String asideName =
+          dirName(epoch)
+              + (unfinished ? ".incomplete-" : ".corrupt-")
+              + ASIDE_TIME.format(Instant.now());
+      Path aside = new Path(root, asideName);
+      for (int n = 2; fs.exists(aside); n++) { // two of one epoch set aside in one second
+        aside = new Path(root, asideName + "-" + n);
+      }
       if (!fs.rename(dir, aside)) {
         throw new IOException("could not rename " + dir + " aside to " + aside);
       }

@@ -2,6 +2,12 @@ package org.maespark.command;
 
 import java.io.PrintWriter;
 import java.lang.reflect.InvocationTargetException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import java.util.Arrays;
 import org.maespark.conf.ConfigException;
 import picocli.CommandLine;
@@ -54,7 +60,10 @@ public final class CommandErrors {
         && (t.getMessage() == null || t instanceof InvocationTargetException)) {
       t = t.getCause();
     }
-    String msg = t.getMessage() == null ? t.getClass().getSimpleName() : firstLine(t.getMessage());
+    String msg =
+        t instanceof FileSystemException f
+            ? describe(f)
+            : t.getMessage() == null ? t.getClass().getSimpleName() : firstLine(t.getMessage());
     Throwable cause = t.getCause();
     if (!(t instanceof ConfigException) && cause != null && cause.getMessage() != null) {
       String c = firstLine(cause.getMessage());
@@ -63,6 +72,32 @@ public final class CommandErrors {
       }
     }
     return msg;
+  }
+
+  /**
+   * A file error as path and reason: Java's file exceptions often carry only the path as their
+   * message ({@code /proc/x}), the reason being their class.
+   */
+  static String describe(FileSystemException e) {
+    String reason = e.getReason();
+    if (reason == null) {
+      reason =
+          e instanceof NoSuchFileException
+              ? "no such file or folder"
+              : e instanceof AccessDeniedException
+                  ? "permission denied"
+                  : e instanceof FileAlreadyExistsException
+                      ? "already exists"
+                      : e instanceof NotDirectoryException
+                          ? "not a folder"
+                          : e instanceof DirectoryNotEmptyException
+                              ? "folder not empty"
+                              : e.getClass().getSimpleName();
+    }
+    return (e.getFile() == null ? "" : e.getFile())
+        + (e.getOtherFile() == null ? "" : " -> " + e.getOtherFile())
+        + ": "
+        + reason;
   }
 
   private static String firstLine(String s) {

@@ -12,6 +12,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 import org.maespark.command.GlobalOptions;
+import org.maespark.command.OutputGuard;
 import org.maespark.command.SparkSessions;
 import org.maespark.conf.Settings;
 import picocli.CommandLine.Command;
@@ -40,7 +41,9 @@ public final class DataPrepCommand implements Callable<Integer> {
 
   @Mixin GlobalOptions options;
 
-  @Option(names = "--overwrite", description = "replace an existing dataset at --output")
+  @Option(
+      names = "--overwrite",
+      description = "replace an existing data-prep dataset at --output (nothing else)")
   boolean overwrite;
 
   @Option(
@@ -75,7 +78,9 @@ public final class DataPrepCommand implements Callable<Integer> {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read input " + in, e);
     }
-    new DatasetPublisher(Uris.qualify(output, hadoop), hadoop).checkTarget(overwrite);
+    org.apache.hadoop.fs.Path out = Uris.qualify(output, hadoop);
+    OutputGuard.refuseOverlap("input", in, "output", out);
+    new DatasetPublisher(out, hadoop).checkTarget(overwrite);
     return new Checked(config, resolved);
   }
 

@@ -219,7 +219,7 @@ public final class DataPrepJob {
       try (OutputStream o = fs.create(new Path(staging, DatasetManifest.FILE), false)) {
         manifest.write(o);
       }
-      publisher.publish(staging, manifest.digest(), overwrite);
+      publisher.publish(staging, manifest, overwrite);
       published = true;
       LOG.info(
           "published {}: {} rows, {} rejects, {}",

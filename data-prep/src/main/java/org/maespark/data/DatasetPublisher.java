@@ -8,6 +8,7 @@ import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.maespark.command.OutputGuard;
 
 /**
  * Makes a dataset appear complete or not at all. Everything is written under a hidden staging
@@ -31,25 +32,41 @@ final class DatasetPublisher {
     }
   }
 
-  /** Refuses an existing output unless {@code overwrite}; says whether it is a complete dataset. */
+  /**
+   * Refuses an existing output unless {@code overwrite}, and refuses outright anything there that
+   * is not a data-prep output (its manifest or {@code _SUCCESS}, or an empty folder): replacing
+   * deletes the old folder, and this tool deletes only what it wrote.
+   */
   void checkTarget(boolean overwrite) {
     try {
-      if (fs.exists(output) && !overwrite) {
-        String what =
-            fs.exists(new Path(output, SUCCESS))
-                ? "a complete dataset"
-                : "not a complete dataset (no _SUCCESS)";
-        throw new IllegalArgumentException(
-            "output " + output + " already exists (" + what + "); pass --overwrite to replace it");
-      }
       if (output.getParent() != null
           && fs.exists(output.getParent())
           && !fs.getFileStatus(output.getParent()).isDirectory()) {
         throw new IllegalArgumentException("output parent " + output.getParent() + " is a file");
       }
+      if (requireDatasetOrAbsent() && !overwrite) {
+        String what =
+            fs.exists(new Path(output, SUCCESS))
+                ? "a complete dataset"
+                : fs.listStatus(output).length == 0
+                    ? "an empty folder"
+                    : "not a complete dataset (no _SUCCESS)";
+        throw new IllegalArgumentException(
+            "output " + output + " already exists (" + what + "); pass --overwrite to replace it");
+      }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot check output " + output, e);
     }
+  }
+
+  /** True when a dataset (or an empty folder) is at the output, false when nothing is. */
+  private boolean requireDatasetOrAbsent() {
+    return OutputGuard.requireOwnedOrAbsent(
+        fs,
+        output,
+        "data-prep dataset",
+        "no " + DatasetManifest.FILE + " or " + SUCCESS,
+        names -> names.contains(DatasetManifest.FILE) || names.contains(SUCCESS));
   }
 
   /** A fresh hidden staging folder beside the output ('.'-prefixed: Spark and Hadoop skip it). */
@@ -62,13 +79,19 @@ final class DatasetPublisher {
     return staging;
   }
 
-  /** Moves {@code staging} to the output, replacing an old dataset, then writes _SUCCESS. */
-  void publish(Path staging, String digest, boolean overwrite) throws IOException {
+  /**
+   * Moves {@code staging} to the output, replacing an old dataset, then writes _SUCCESS; refuses
+   * (publishing nothing) a dataset without a usable image in one of its splits.
+   */
+  void publish(Path staging, DatasetManifest manifest, boolean overwrite) throws IOException {
+    requireUsable(manifest);
+    String digest = manifest.digest();
     Path old = null;
     if (fs.exists(output)) {
       if (!overwrite) {
         throw new IOException("output " + output + " appeared while the job ran; not replacing it");
       }
+      requireDatasetOrAbsent(); // what is there now, not what was there when the job started
       old = new Path(output.getParent(), "." + output.getName() + ".replaced-" + UUID.randomUUID());
       // the old dataset stops looking complete before anything moves
       fs.delete(new Path(output, SUCCESS), false);
@@ -80,6 +103,41 @@ final class DatasetPublisher {
     }
     if (old != null) {
       fs.delete(old, true);
+    }
+  }
+
+  /**
+   * A dataset none of whose files survived, or with a split that holds no row, would only fail
+   * later in pretrain; it is refused here, naming what became of every file.
+   */
+  static void requireUsable(DatasetManifest m) {
+    long rows = m.splits().values().stream().mapToLong(DatasetManifest.Split::rows).sum();
+    String where =
+        rows == 0
+            ? ""
+            : m.splits().entrySet().stream()
+                .filter(e -> e.getValue().rows() == 0)
+                .map(e -> " in split '" + e.getKey() + "'")
+                .findFirst()
+                .orElse(null);
+    if (m.splits().isEmpty() || where != null) {
+      StringBuilder stages = new StringBuilder();
+      m.rejectsByStage()
+          .forEach(
+              (k, v) ->
+                  stages.append(stages.length() == 0 ? "" : ", ").append(k).append(": ").append(v));
+      throw new IllegalArgumentException(
+          "no usable images"
+              + (where == null ? "" : where)
+              + " under "
+              + m.source()
+              + ": "
+              + m.inputFiles()
+              + " files, "
+              + (rows == 0 ? "all rejected" : m.rejects() + " rejected")
+              + " ("
+              + (stages.length() == 0 ? "no image files found" : stages)
+              + ")");
     }
   }
 

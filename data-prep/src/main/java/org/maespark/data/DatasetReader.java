@@ -51,6 +51,9 @@ public final class DatasetReader {
   private static DatasetManifest readManifest(Path root, Configuration conf) {
     try {
       FileSystem fs = root.getFileSystem(conf);
+      if (!fs.exists(root)) {
+        throw new IllegalArgumentException("dataset " + root + " does not exist");
+      }
       if (!fs.exists(new Path(root, DatasetPublisher.SUCCESS))) {
         throw new IllegalArgumentException(
             "dataset "

@@ -84,6 +84,42 @@ class HdfsDataPrepTest {
     assertEquals(local.digest(), onHdfs.digest());
   }
 
+  @Test
+  void onHdfsTheInputAndForeignFoldersAreNeverReplaced() throws Exception {
+    FileSystem fs = cluster.getFileSystem();
+    org.apache.hadoop.fs.Path picture = new org.apache.hadoop.fs.Path("/user/imgs/train/a.png");
+    org.apache.hadoop.fs.Path notes = new org.apache.hadoop.fs.Path("/user/notes/todo.txt");
+    for (org.apache.hadoop.fs.Path p : java.util.List.of(picture, notes)) {
+      try (var out = fs.create(p)) {
+        out.write(1);
+      }
+    }
+    String in = hdfs + "/user/imgs";
+    String[][] refused = {
+      {in, "is input"},
+      {hdfs + "/user/imgs/", "is input"},
+      {hdfs + "/user/imgs/../imgs", "is input"},
+      {in + "/train", "is inside input"},
+      {hdfs + "/user", "contains input"},
+      {hdfs + "/user/notes", "is not a data-prep dataset"},
+    };
+    for (String[] r : refused) {
+      java.io.StringWriter err = new java.io.StringWriter();
+      int code =
+          DataPrepMain.run(
+              new java.io.PrintWriter(new java.io.StringWriter(), true),
+              new java.io.PrintWriter(err, true),
+              "--input",
+              in,
+              "--output",
+              r[0],
+              "--overwrite");
+      assertEquals(1, code, r[0]);
+      assertTrue(err.toString().contains(r[1]), r[0] + ": " + err);
+      assertTrue(fs.exists(picture) && fs.exists(notes), r[0] + ": user files gone");
+    }
+  }
+
   private static void copyTree(Path from, Path to) throws java.io.IOException {
     java.nio.file.Files.createDirectories(to.getParent());
     try (java.util.stream.Stream<Path> s = java.nio.file.Files.walk(from)) {

@@ -9,13 +9,21 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.hadoop.conf.Configuration;
@@ -24,6 +32,7 @@ import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.maespark.command.OutputGuard;
 
 /**
  * Checkpoints on any Hadoop filesystem, laid out as DESIGN.md "Checkpoints" says:
@@ -38,12 +47,12 @@ import org.apache.hadoop.fs.Path;
  * renamed to {@code epoch-NNNNN}, and only then {@code _COMPLETE} (listing every file and its size)
  * is written into it. On HDFS the rename is atomic; on object stores ({@code s3a://}) it is a copy
  * that can stop half way, which is why the marker written last, not the rename, is what makes a
- * checkpoint complete. Readers only ever see checkpoints whose marker exists and whose files all
- * have the recorded sizes.
+ * checkpoint complete. The marker lists every file with its size and sha256 (hashed as it is
+ * written); listings check the sizes, and {@link #verify} the digests before anything is loaded.
  */
 public final class CheckpointStore {
   // The names of the files a checkpoint root and its epoch folders hold, all in one place.
-  /** Marker written last into a checkpoint folder: every file and its size. */
+  /** Marker written last into a checkpoint folder: every file, its size and its sha256. */
   public static final String COMPLETE = "_COMPLETE";
 
   /** In the root: the name of the newest complete checkpoint. */
@@ -63,6 +72,16 @@ public final class CheckpointStore {
 
   private static final Pattern NAME = Pattern.compile("epoch-(\\d{5,})");
   private static final ObjectMapper JSON = new ObjectMapper();
+
+  /**
+   * Test only: the epoch whose checkpoint write stops forever after its first file, so that a fault
+   * test can kill the JVM in the middle of a write deterministically. Unset in any real run.
+   */
+  public static final String PAUSE_FOR_FAULT_TEST = "maespark.test.pause-checkpoint-epoch";
+
+  /** Time suffix of a checkpoint renamed aside (UTC, sorts by time). */
+  private static final DateTimeFormatter ASIDE_TIME =
+      DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
 
   private final FileSystem fs;
   private final Path root;
@@ -99,6 +118,24 @@ public final class CheckpointStore {
     return root;
   }
 
+  /**
+   * Refuses a root that holds something other than checkpoints (retention and rewrites delete
+   * folders under it, and this tool deletes only what it wrote): the root must be absent, empty, or
+   * hold {@code latest}, {@code metrics.jsonl} or an {@code epoch-NNNNN} folder.
+   */
+  public void requireOwnRoot() {
+    OutputGuard.requireOwnedOrAbsent(
+        fs,
+        root,
+        "checkpoint root",
+        "no " + LATEST + ", " + METRICS + " or epoch-NNNNN folder",
+        names ->
+            names.contains(LATEST)
+                || names.contains(METRICS)
+                || names.stream()
+                    .anyMatch(n -> NAME.matcher(n.replaceFirst("\\..*", "")).matches()));
+  }
+
   public static String dirName(int epoch) {
     return String.format("epoch-%05d", epoch);
   }
@@ -114,25 +151,45 @@ public final class CheckpointStore {
     fs.mkdirs(root);
     fs.delete(tmp, true);
     fs.mkdirs(tmp);
-    Map<String, Long> sizes = new LinkedHashMap<>();
+    Map<String, Map<String, Object>> listed = new LinkedHashMap<>();
     for (Map.Entry<String, FileWriter> f : files.entrySet()) {
       if (f.getKey().equals(COMPLETE) || f.getKey().contains("/")) {
         throw new IllegalArgumentException("bad checkpoint file name '" + f.getKey() + "'");
       }
       Path p = new Path(tmp, f.getKey());
-      try (FSDataOutputStream out = fs.create(p, false)) {
+      // hashed while written: large files are not read back
+      MessageDigest sha = sha256();
+      try (OutputStream out = new DigestOutputStream(fs.create(p, false), sha)) {
         f.getValue().write(out);
       }
-      sizes.put(f.getKey(), fs.getFileStatus(p).getLen());
+      listed.put(
+          f.getKey(), Map.of("size", fs.getFileStatus(p).getLen(), "sha256", hex(sha.digest())));
+      if (Integer.toString(epoch).equals(System.getProperty(PAUSE_FOR_FAULT_TEST))) {
+        pauseForFaultTest(p);
+      }
     }
     fs.delete(dir, true);
     if (!fs.rename(tmp, dir)) {
       throw new IOException("could not rename " + tmp + " to " + dir);
     }
     // The marker is the commit point: written last, after every file is in place.
-    writeBytes(new Path(dir, COMPLETE), JSON.writeValueAsBytes(Map.of("files", sizes)));
+    writeBytes(new Path(dir, COMPLETE), JSON.writeValueAsBytes(Map.of("files", listed)));
     writeBytes(new Path(root, LATEST), (name + "\n").getBytes(StandardCharsets.UTF_8));
     return new Checkpoint(epoch, dir);
+  }
+
+  private static void pauseForFaultTest(Path written) {
+    System.err.println(
+        "checkpoint write paused after " + written + " (" + PAUSE_FOR_FAULT_TEST + ")");
+    System.err.flush();
+    while (true) {
+      try {
+        Thread.sleep(60_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("paused checkpoint write interrupted", e);
+      }
+    }
   }
 
   private void writeBytes(Path p, byte[] bytes) throws IOException {
@@ -163,6 +220,68 @@ public final class CheckpointStore {
     return all.isEmpty() ? Optional.empty() : Optional.of(all.get(all.size() - 1));
   }
 
+  /**
+   * For {@code --resume auto}: the newest checkpoint whose files all match their sizes and digests.
+   * Every newer one that does not (no marker, a mismatch, or a temporary folder a crash left) is
+   * reported to {@code warn} in one line naming it and the reason, and renamed aside ({@code
+   * epoch-NNNNN.corrupt-<time>} or {@code .incomplete-<time>}), which no reader lists, retention
+   * never deletes and the next save cannot overwrite: it is kept for the user to inspect.
+   */
+  public Optional<Checkpoint> newestForResume(Consumer<String> warn) throws IOException {
+    if (!fs.exists(root)) {
+      return Optional.empty();
+    }
+    List<FileStatus> candidates = new ArrayList<>();
+    for (FileStatus st : fs.listStatus(root)) {
+      if (st.isDirectory() && epochOf(st.getPath().getName()) >= 0) {
+        candidates.add(st);
+      }
+    }
+    // newest first; of one epoch, the published folder before a temporary one
+    candidates.sort(
+        Comparator.comparingInt((FileStatus st) -> epochOf(st.getPath().getName()))
+            .reversed()
+            .thenComparing(st -> st.getPath().getName().startsWith(".tmp-")));
+    for (FileStatus st : candidates) {
+      Path dir = st.getPath();
+      int epoch = epochOf(dir.getName());
+      boolean temporary = dir.getName().startsWith(".tmp-");
+      Optional<String> problem =
+          temporary
+              ? Optional.of(dir + ": its write did not finish (temporary folder)")
+              : problem(dir, true);
+      if (problem.isEmpty()) {
+        return Optional.of(new Checkpoint(epoch, dir));
+      }
+      boolean unfinished = temporary || !fs.exists(new Path(dir, COMPLETE));
+      String asideName =
+          dirName(epoch)
+              + (unfinished ? ".incomplete-" : ".corrupt-")
+              + ASIDE_TIME.format(Instant.now());
+      Path aside = new Path(root, asideName);
+      for (int n = 2; fs.exists(aside); n++) { // two of one epoch set aside in one second
+        aside = new Path(root, asideName + "-" + n);
+      }
+      if (!fs.rename(dir, aside)) {
+        throw new IOException("could not rename " + dir + " aside to " + aside);
+      }
+      warn.accept(
+          "--resume auto: skipping "
+              + dir.getName()
+              + ", newer than the checkpoint resumed from: "
+              + problem.get()
+              + "; kept as "
+              + aside.getName());
+    }
+    return Optional.empty();
+  }
+
+  /** The epoch of a checkpoint folder or its temporary folder, -1 for any other name. */
+  private static int epochOf(String name) {
+    Matcher m = NAME.matcher(name.startsWith(".tmp-") ? name.substring(5) : name);
+    return m.matches() ? Integer.parseInt(m.group(1)) : -1;
+  }
+
   /** The complete checkpoint of {@code epoch}, if any. */
   public Optional<Checkpoint> find(int epoch) throws IOException {
     Path dir = new Path(root, dirName(epoch));
@@ -172,24 +291,93 @@ public final class CheckpointStore {
   }
 
   private boolean isComplete(Path dir) throws IOException {
+    return problem(dir, false).isEmpty();
+  }
+
+  /**
+   * Refuses {@code c} unless every file {@code _COMPLETE} lists is there with its recorded size and
+   * sha256 digest; the message names the file and what differs. Readers call this before they trust
+   * a checkpoint: a digest catches what a size cannot (a flipped byte), also where no {@code .crc}
+   * sidecar exists (object stores, copies that skip dot-files).
+   */
+  public void verify(Checkpoint c) throws IOException {
+    Optional<String> p = problem(c.dir(), true);
+    if (p.isPresent()) {
+      throw new IOException(p.get());
+    }
+  }
+
+  /**
+   * Why {@code dir} is not a complete checkpoint, empty if it is: the marker, the sizes, and with
+   * {@code digests} the sha256 of every listed file (reading them all).
+   */
+  public Optional<String> problem(Path dir, boolean digests) throws IOException {
     Path marker = new Path(dir, COMPLETE);
     if (!fs.exists(marker)) {
-      return false;
+      return Optional.of(dir + ": no " + COMPLETE + " (its write did not finish)");
     }
     JsonNode files;
     try (FSDataInputStream in = fs.open(marker)) {
       files = JSON.readTree(in).path("files");
     } catch (IOException e) {
-      return false; // a marker cut short by a crash: not complete
+      // a marker cut short by a crash
+      return Optional.of(
+          marker + " is unreadable (" + e.getMessage().lines().findFirst().orElse("") + ")");
+    }
+    if (!files.isObject() || files.isEmpty()) {
+      return Optional.of(marker + " lists no files");
     }
     for (var it = files.fields(); it.hasNext(); ) {
       var f = it.next();
       Path p = new Path(dir, f.getKey());
-      if (!fs.exists(p) || fs.getFileStatus(p).getLen() != f.getValue().asLong()) {
-        return false;
+      JsonNode size = f.getValue().path("size");
+      JsonNode sha = f.getValue().path("sha256");
+      if (!size.isNumber() || !sha.isTextual()) {
+        return Optional.of(
+            marker
+                + " records no sha256 for "
+                + f.getKey()
+                + " (written by mae-spark before 0.1, which this version does not read)");
+      }
+      if (!fs.exists(p)) {
+        return Optional.of(p + ": missing; " + COMPLETE + " lists it");
+      }
+      long len = fs.getFileStatus(p).getLen();
+      if (len != size.asLong()) {
+        return Optional.of(p + ": " + len + " bytes, " + COMPLETE + " records " + size.asLong());
+      }
+      if (digests) {
+        String actual = sha256Of(p);
+        if (!actual.equals(sha.asText())) {
+          return Optional.of(
+              p + ": sha256 " + actual + ", " + COMPLETE + " records " + sha.asText());
+        }
       }
     }
-    return true;
+    return Optional.empty();
+  }
+
+  private String sha256Of(Path p) throws IOException {
+    MessageDigest sha = sha256();
+    byte[] buf = new byte[1 << 20];
+    try (InputStream in = fs.open(p)) {
+      for (int n; (n = in.read(buf)) > 0; ) {
+        sha.update(buf, 0, n);
+      }
+    }
+    return hex(sha.digest());
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java has SHA-256", e);
+    }
+  }
+
+  private static String hex(byte[] b) {
+    return HexFormat.of().formatHex(b);
   }
 
   /** Opens file {@code name} of a complete checkpoint. */

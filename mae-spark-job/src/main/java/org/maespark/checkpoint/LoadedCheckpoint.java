@@ -6,6 +6,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.maespark.conf.Settings;
+import org.maespark.model.MaeWeights;
 import org.maespark.train.MaeTrainModel;
 
 /**
@@ -22,27 +23,30 @@ public record LoadedCheckpoint(
 
   /**
    * Opens {@code uri}: a checkpoint directory ({@code .../epoch-00020}) or a checkpoint root, in
-   * which case the newest complete checkpoint. Incomplete checkpoints are refused.
+   * which case the newest complete checkpoint. A checkpoint whose files do not match their sizes
+   * and sha256 digests in {@code _COMPLETE} is refused, naming the file and both digests.
    */
   public static LoadedCheckpoint open(String uri, Configuration conf) throws IOException {
     Path p = new Path(uri);
     FileSystem fs = p.getFileSystem(conf);
+    if (!fs.exists(p)) {
+      throw new IOException(uri + " does not exist");
+    }
     CheckpointStore.Checkpoint c;
-    if (fs.exists(new Path(p, CheckpointStore.STATE))) {
-      CheckpointStore parent = new CheckpointStore(fs, p.getParent());
-      int epoch = parseEpoch(p.getName(), uri);
-      c =
-          parent
-              .find(epoch)
-              .orElseThrow(
-                  () ->
-                      new IOException(uri + " is not a complete checkpoint (no valid _COMPLETE)"));
+    CheckpointStore store;
+    if (p.getName().matches("epoch-\\d{5,}")) {
+      store = new CheckpointStore(fs, p.getParent());
+      c = new CheckpointStore.Checkpoint(parseEpoch(p.getName(), uri), fs.makeQualified(p));
+    } else if (fs.exists(new Path(p, CheckpointStore.STATE))) {
+      throw new IOException(uri + ": a checkpoint directory is named epoch-NNNNN");
     } else {
+      store = new CheckpointStore(fs, p);
       c =
-          new CheckpointStore(fs, p)
+          store
               .newestComplete()
               .orElseThrow(() -> new IOException("no complete checkpoint under " + uri));
     }
+    store.verify(c); // the real reason, not just "incomplete"
     CheckpointState state;
     try (InputStream in = fs.open(new Path(c.dir(), CheckpointStore.STATE))) {
       state = CheckpointState.read(in, c.dir().toString());
@@ -52,6 +56,8 @@ public record LoadedCheckpoint(
     try (InputStream in = fs.open(new Path(c.dir(), CheckpointStore.WEIGHTS))) {
       model.loadWeights(in);
     }
+    FiniteWeights.require(
+        MaeWeights.stateDict(model.mae()), c.dir() + "/" + CheckpointStore.WEIGHTS);
     return new LoadedCheckpoint(c.dir(), state, settings, model);
   }
 

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.OutputStream;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
@@ -13,6 +14,7 @@ import org.apache.spark.sql.SparkSession;
 import org.maespark.checkpoint.CheckpointStore;
 import org.maespark.checkpoint.LoadedCheckpoint;
 import org.maespark.command.GlobalOptions;
+import org.maespark.command.OutputGuard;
 import org.maespark.command.SparkSessions;
 import org.maespark.conf.ConfigException;
 import org.maespark.conf.Settings;
@@ -27,6 +29,7 @@ import picocli.CommandLine.Option;
 /** {@code evaluate}: checkpoint + labelled dataset -> val loss, kNN, linear probe, recon.png. */
 @Command(
     name = "evaluate",
+    mixinStandardHelpOptions = true,
     description = "Evaluate a checkpoint: val loss, kNN top-1, linear probe, recon.png.")
 final class EvaluateCommand implements Callable<Integer> {
   @Mixin GlobalOptions options;
@@ -51,6 +54,16 @@ final class EvaluateCommand implements Callable<Integer> {
     try (SparkSessions.Job job = SparkSessions.open("mae-evaluate")) {
       SparkSession spark = job.spark();
       Configuration hc = spark.sparkContext().hadoopConfiguration();
+      if (output != null) {
+        Path out = new Path(output);
+        Set<String> own = Set.of("eval.json", Evaluator.RECON, ".eval.json.crc", ".recon.png.crc");
+        OutputGuard.requireOwnedOrAbsent(
+            out.getFileSystem(hc),
+            out.getFileSystem(hc).makeQualified(out),
+            "mae output folder",
+            "it holds files other than eval.json, " + Evaluator.RECON,
+            own::containsAll);
+      }
       LoadedCheckpoint ck = LoadedCheckpoint.open(checkpoint, hc);
       String uri = dataset != null ? dataset : ck.state().datasetUri();
       if (uri == null) {

@@ -3,14 +3,19 @@ package org.maespark.cli;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.maespark.checkpoint.FiniteWeights;
 import org.maespark.checkpoint.HfNames;
 import org.maespark.checkpoint.LoadedCheckpoint;
 import org.maespark.command.GlobalOptions;
+import org.maespark.command.OutputGuard;
 import org.maespark.model.MaeWeights;
 import org.maespark.model.SafeTensors;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -24,7 +29,10 @@ import picocli.CommandLine.Option;
  * decoder_*}), and {@code mae_full.safetensors} with the whole official state_dict; with {@code
  * --hf} also {@code mae_full_hf.safetensors} under Hugging Face {@code ViTMAEForPreTraining} names.
  */
-@Command(name = "export", description = "Export encoder-only and full safetensors.")
+@Command(
+    name = "export",
+    mixinStandardHelpOptions = true,
+    description = "Export encoder-only and full safetensors.")
 final class ExportCommand implements Callable<Integer> {
   @Mixin GlobalOptions options;
 
@@ -55,11 +63,32 @@ final class ExportCommand implements Callable<Integer> {
     return out;
   }
 
+  /**
+   * Refuses an output folder holding anything but what the command writes ({@code files}): it
+   * replaces those, and never touches what it did not write.
+   */
+  static void requireExportFolder(Path output, String... files) throws java.io.IOException {
+    Set<String> own = new HashSet<>();
+    for (String f : files) {
+      own.add(f);
+      own.add("." + f + ".crc"); // Hadoop's checksum sidecars of the same files
+    }
+    org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(output.toAbsolutePath().toUri());
+    OutputGuard.requireOwnedOrAbsent(
+        FileSystem.getLocal(new Configuration()),
+        p,
+        "mae output folder",
+        "it holds files other than " + String.join(", ", files),
+        own::containsAll);
+  }
+
   @Override
   public Integer call() throws Exception {
     options.requireNoConfig("export");
+    requireExportFolder(output, ENCODER, FULL, HF);
     LoadedCheckpoint ck = LoadedCheckpoint.open(checkpoint, new Configuration());
     Map<String, INDArray> full = MaeWeights.stateDict(ck.model().mae());
+    FiniteWeights.require(full, "export of " + ck.dir()); // nothing non-finite leaves the tool
     Map<String, String> meta = new TreeMap<>(ck.model().mae().config().toSettings());
     meta.put("format", "pt");
     meta.put("producer", "mae-spark");

@@ -21,6 +21,7 @@ import picocli.CommandLine.Parameters;
 /** {@code inspect}: a checkpoint's summary, and a reconstruction picture of given images. */
 @Command(
     name = "inspect",
+    mixinStandardHelpOptions = true,
     description = "Print a checkpoint's summary; with --images, write their reconstructions.")
 final class InspectCommand implements Callable<Integer> {
   @Mixin GlobalOptions options;

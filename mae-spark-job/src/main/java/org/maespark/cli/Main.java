@@ -42,10 +42,34 @@ public final class Main implements Runnable {
 
   /** As {@link #execute(String...)}, errors to {@code err} (null: standard error). */
   public static int execute(PrintWriter err, String... args) {
+    return execute(null, err, args);
+  }
+
+  /** As {@link #execute(String...)}, output and help to {@code out}, errors to {@code err}. */
+  public static int execute(PrintWriter out, PrintWriter err, String... args) {
     CommandLine cli = new CommandLine(new Main());
     cli.addSubcommand("data-prep", new DataPrepCommand());
+    if (out != null) {
+      cli.setOut(out);
+    }
     if (err != null) {
       cli.setErr(err);
+    }
+    // picocli would take an unknown word before --help as nothing and print the top-level help
+    for (String a : args) {
+      if (!a.startsWith("-")) {
+        if (!cli.getSubcommands().containsKey(a)) {
+          cli.getErr()
+              .println(
+                  "mae: unknown command '"
+                      + a
+                      + "'; commands: "
+                      + String.join(", ", cli.getSubcommands().keySet()));
+          cli.getErr().flush();
+          return 1;
+        }
+        break;
+      }
     }
     return CommandErrors.install(cli, "mae", args).execute(args);
   }

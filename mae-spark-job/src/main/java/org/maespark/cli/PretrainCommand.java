@@ -1,11 +1,14 @@
 package org.maespark.cli;
 
 import java.util.concurrent.Callable;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
 import org.maespark.checkpoint.CheckpointConfig;
 import org.maespark.checkpoint.CheckpointStore;
 import org.maespark.checkpoint.InitWeights;
 import org.maespark.command.GlobalOptions;
+import org.maespark.command.OutputGuard;
 import org.maespark.command.SparkSessions;
 import org.maespark.conf.ConfigException;
 import org.maespark.conf.Settings;
@@ -27,7 +30,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code pretrain}: dataset -> checkpoints. */
-@Command(name = "pretrain", description = "Pretrain an MAE on a data-prep dataset.")
+@Command(
+    name = "pretrain",
+    mixinStandardHelpOptions = true,
+    description = "Pretrain an MAE on a data-prep dataset.")
 final class PretrainCommand implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(PretrainCommand.class);
 
@@ -135,9 +141,13 @@ final class PretrainCommand implements Callable<Integer> {
       SparkSession spark = job.spark();
       DatasetInfo data = DatasetInfo.read(dataset, spark.sparkContext().hadoopConfiguration());
       data.checkFits(r.model().imgSize(), r.model().patch(), r.model().inChans());
+      Configuration hc = spark.sparkContext().hadoopConfiguration();
+      var store = CheckpointStore.open(r.ckpt().dir(), hc);
+      Path ds = new Path(dataset);
+      OutputGuard.refuseOverlap(
+          "dataset", ds.getFileSystem(hc).makeQualified(ds), "checkpoint root", store.root());
+      store.requireOwnRoot();
       if (resumeMode == Resume.NEVER) {
-        var store =
-            CheckpointStore.open(r.ckpt().dir(), spark.sparkContext().hadoopConfiguration());
         if (store.newestComplete().isPresent()) {
           throw new ConfigException(
               r.ckpt().dir() + " already holds checkpoints; use --resume auto or a new directory");

@@ -45,9 +45,11 @@ public final class ImageInput {
   /** {@code [C*S*S]} normalised input from the image file {@code file}. */
   public float[] normalised(Path file) throws IOException {
     ImagePipeline.Prepared p;
+    byte[] bytes = Files.readAllBytes(file); // a missing file: NoSuchFileException names it
     try {
-      p = pipeline.prepare(Files.readAllBytes(file));
-    } catch (RejectException e) {
+      p = pipeline.prepare(bytes);
+    } catch (RejectException | RuntimeException e) {
+      // decoders say what is wrong (a truncated PNG, a corrupt JPEG) but not in which file
       throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
     }
     return centre.image(new TrainRow(0, file.toString(), -1, size, size, patch, p.patches()), 0);

@@ -129,7 +129,9 @@ public final class Pretrainer {
     LOG.info("{}; model: {} trainable parameters", schedule, model.paramCount());
 
     int startEpoch = 0;
-    Optional<CheckpointStore.Checkpoint> from = resume ? store.newestComplete() : Optional.empty();
+    // verified (sizes and sha256) before it is chosen; newer broken ones are set aside, warned
+    Optional<CheckpointStore.Checkpoint> from =
+        resume ? store.newestForResume(LOG::warn) : Optional.empty();
     if (from.isPresent()) {
       startEpoch = restore(store, from.get(), model, plan);
       store.truncateMetricsAfter(startEpoch);

@@ -16,20 +16,22 @@ public final class TrainingMasters {
    * break replay), every worker sees its batches in the planned order, the updater state travels
    * with the parameters ({@code saveUpdater}), and after the round the configuration's iteration
    * count advances by {@code averagingFrequency}, which is the position the LR schedule reads. The
-   * {@link StepSyncHook} gives the workers that same position (DL4J's workers start at 0).
+   * {@link StepSyncHook} gives the workers that same position (DL4J's workers start at 0). The
+   * workers keep their graphs across rounds ({@link ResidentParameterAveraging}).
    */
   public static TrainingMaster parameterAveraging(
       TrainConfig t, int workers, long roundSeed, long roundFirstStep, int epoch) {
-    return new ParameterAveragingTrainingMaster.Builder(workers, t.batchPerWorker())
-        .batchSizePerWorker(t.batchPerWorker())
-        .averagingFrequency(t.averagingFrequency())
-        .workerPrefetchNumBatches(t.prefetch())
-        .saveUpdater(true)
-        .rddTrainingApproach(RDDTrainingApproach.Direct)
-        .repartionData(Repartition.Never)
-        .storageLevel(null)
-        .rngSeed(roundSeed)
-        .trainingHooks(new StepSyncHook(roundFirstStep, epoch))
-        .build();
+    var b =
+        new ParameterAveragingTrainingMaster.Builder(workers, t.batchPerWorker())
+            .batchSizePerWorker(t.batchPerWorker())
+            .averagingFrequency(t.averagingFrequency())
+            .workerPrefetchNumBatches(t.prefetch())
+            .saveUpdater(true)
+            .rddTrainingApproach(RDDTrainingApproach.Direct)
+            .repartionData(Repartition.Never)
+            .storageLevel(null)
+            .rngSeed(roundSeed)
+            .trainingHooks(new StepSyncHook(roundFirstStep, epoch));
+    return new ResidentParameterAveraging(b, (long) workers * t.averagingFrequency());
   }
 }

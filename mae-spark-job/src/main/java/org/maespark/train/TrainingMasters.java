@@ -1,7 +1,10 @@
 package org.maespark.train;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.deeplearning4j.spark.api.RDDTrainingApproach;
 import org.deeplearning4j.spark.api.Repartition;
+import org.deeplearning4j.spark.api.TrainingHook;
 import org.deeplearning4j.spark.api.TrainingMaster;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 
@@ -21,6 +24,17 @@ public final class TrainingMasters {
    */
   public static TrainingMaster parameterAveraging(
       TrainConfig t, int workers, long roundSeed, long roundFirstStep, int epoch) {
+    return parameterAveraging(t, workers, roundSeed, roundFirstStep, epoch, null);
+  }
+
+  /** As above, with a {@link StepMeter} riding along (null: none). */
+  static TrainingMaster parameterAveraging(
+      TrainConfig t, int workers, long roundSeed, long roundFirstStep, int epoch, StepMeter meter) {
+    List<TrainingHook> hooks = new ArrayList<>();
+    hooks.add(new StepSyncHook(roundFirstStep, epoch));
+    if (meter != null) {
+      hooks.add(meter);
+    }
     var b =
         new ParameterAveragingTrainingMaster.Builder(workers, t.batchPerWorker())
             .batchSizePerWorker(t.batchPerWorker())
@@ -31,7 +45,7 @@ public final class TrainingMasters {
             .repartionData(Repartition.Never)
             .storageLevel(null)
             .rngSeed(roundSeed)
-            .trainingHooks(new StepSyncHook(roundFirstStep, epoch));
+            .trainingHooks(hooks);
     return new ResidentParameterAveraging(b, (long) workers * t.averagingFrequency());
   }
 }

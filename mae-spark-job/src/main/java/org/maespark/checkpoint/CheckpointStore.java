@@ -2,7 +2,6 @@ package org.maespark.checkpoint;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -39,7 +38,8 @@ import org.maespark.command.OutputGuard;
  *
  * <pre>
  * root/epoch-00020/...          the files of one checkpoint, then _COMPLETE written last
- * root/metrics.jsonl            one JSON line per epoch / evaluation
+ * root/metrics.jsonl            one JSON line per epoch / progress line / evaluation, appended
+ * root/metrics/epoch-NNNNN.jsonl the same, on object stores (no append): one file per epoch
  * root/latest                   name of the newest complete checkpoint
  * </pre>
  *
@@ -85,6 +85,7 @@ public final class CheckpointStore {
 
   private final FileSystem fs;
   private final Path root;
+  private final MetricsLog metrics;
 
   /** Writes one file of a checkpoint to the given stream (the store owns and closes it). */
   @FunctionalInterface
@@ -102,6 +103,7 @@ public final class CheckpointStore {
   public CheckpointStore(FileSystem fs, Path root) {
     this.fs = fs;
     this.root = fs.makeQualified(root);
+    this.metrics = new MetricsLog(fs, this.root);
   }
 
   /** The store at {@code uri} (any scheme Hadoop knows: file, hdfs, s3a, ...). */
@@ -416,56 +418,18 @@ public final class CheckpointStore {
     return deleted;
   }
 
-  /** Appends one JSON object as a line of {@code metrics.jsonl}. */
+  /** Appends one JSON object as a line of {@code metrics.jsonl} (see {@link MetricsLog}). */
   public void appendMetrics(Map<String, ?> record) throws IOException {
-    List<String> lines = readMetricLines();
-    lines.add(JSON.writeValueAsString(record));
-    writeMetricLines(lines);
+    metrics.append(record);
   }
 
   /** Drops metric lines of epochs after {@code epoch} (a run resumed from an older checkpoint). */
   public void truncateMetricsAfter(int epoch) throws IOException {
-    List<String> kept = new ArrayList<>();
-    for (String line : readMetricLines()) {
-      if (JSON.readTree(line).path("epoch").asInt(0) <= epoch) {
-        kept.add(line);
-      }
-    }
-    writeMetricLines(kept);
+    metrics.truncateAfter(epoch);
   }
 
-  /** The lines of {@code metrics.jsonl} (empty when none). */
+  /** The metric lines in the order written (empty when none). */
   public List<String> readMetricLines() throws IOException {
-    Path p = new Path(root, METRICS);
-    Path tmp = new Path(root, "." + METRICS + ".tmp");
-    Path src = fs.exists(p) ? p : fs.exists(tmp) ? tmp : null; // tmp: a crash between the two
-    List<String> lines = new ArrayList<>();
-    if (src == null) {
-      return lines;
-    }
-    ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    try (FSDataInputStream in = fs.open(src)) {
-      in.transferTo(buf);
-    }
-    for (String l : buf.toString(StandardCharsets.UTF_8).split("\n")) {
-      if (!l.isBlank()) {
-        lines.add(l);
-      }
-    }
-    return lines;
-  }
-
-  // Object stores have no append: the whole (small) file is rewritten through a temp name.
-  private void writeMetricLines(List<String> lines) throws IOException {
-    fs.mkdirs(root);
-    Path p = new Path(root, METRICS);
-    Path tmp = new Path(root, "." + METRICS + ".tmp");
-    StringBuilder sb = new StringBuilder();
-    lines.forEach(l -> sb.append(l).append('\n'));
-    writeBytes(tmp, sb.toString().getBytes(StandardCharsets.UTF_8));
-    fs.delete(p, false);
-    if (!fs.rename(tmp, p)) {
-      throw new IOException("could not rename " + tmp + " to " + p);
-    }
+    return metrics.lines();
   }
 }

@@ -1,10 +1,14 @@
 package org.maespark.train;
 
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.NoSuchElementException;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.rdd.PartitionPruningRDD;
+import org.apache.spark.rdd.RDD;
 import org.apache.spark.storage.StorageLevel;
 import org.maespark.data.IndexPartitioner;
 import org.maespark.input.Augmenter;
@@ -12,6 +16,7 @@ import org.maespark.input.Seeds;
 import org.maespark.input.TrainRow;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 import scala.Tuple2;
+import scala.runtime.AbstractFunction1;
 
 /**
  * One epoch's data order and its rounds. The epoch's order is a sort by a hash of (seed, epoch, row
@@ -20,9 +25,16 @@ import scala.Tuple2;
  * batchPerWorker}; worker {@code w} gets the {@code w}-th consecutive block of {@code
  * averagingFrequency} minibatches, turned into MultiDataSets by the {@link Augmenter} on the
  * executor.
+ *
+ * <p>The epoch is laid out once: one shuffle puts every (round, worker) block into its own
+ * partition, and a round reads only its {@code workers} partitions. (Cutting each round out of the
+ * whole epoch instead cost a scan of every row and a shuffle per round.) Minibatches are made one
+ * at a time as the worker asks for them, so DL4J's prefetching thread prepares the next minibatch
+ * while the current one trains.
  */
 public final class EpochPlan implements AutoCloseable {
   private final JavaPairRDD<Long, TrainRow> ordered;
+  private final JavaPairRDD<Integer, Tuple2<Long, TrainRow>> blocks;
   private final int epoch;
   private final int workers;
   private final int batchPerWorker;
@@ -51,6 +63,15 @@ public final class EpochPlan implements AutoCloseable {
             .zipWithIndex()
             .mapToPair(Tuple2::swap)
             .persist(StorageLevel.MEMORY_AND_DISK_SER());
+    long perWorker = (long) averagingFrequency * batchPerWorker;
+    long used = ordered.count() / roundImages() * roundImages(); // whole rounds only
+    int nBlocks = (int) Math.max(1, used / perWorker);
+    this.blocks =
+        ordered
+            .filter(p -> p._1() < used)
+            .mapToPair(p -> new Tuple2<>((int) (p._1() / perWorker), p))
+            .partitionBy(new IndexPartitioner(nBlocks))
+            .persist(StorageLevel.MEMORY_AND_DISK_SER());
   }
 
   /** Images per round. */
@@ -60,17 +81,31 @@ public final class EpochPlan implements AutoCloseable {
 
   /** The minibatches of round {@code r}: {@code workers} partitions, in training order. */
   public JavaRDD<MultiDataSet> round(long r) {
-    long first = r * roundImages();
-    long end = first + roundImages();
-    long perWorker = (long) averagingFrequency * batchPerWorker;
     int bpw = batchPerWorker;
     int e = epoch;
     Augmenter aug = augmenter;
-    return ordered
-        .filter(p -> p._1() >= first && p._1() < end)
-        .mapToPair(p -> new Tuple2<>((int) ((p._1() - first) / perWorker), p))
-        .partitionBy(new IndexPartitioner(workers))
+    RDD<Tuple2<Integer, Tuple2<Long, TrainRow>>> mine =
+        PartitionPruningRDD.create(blocks.rdd(), new Blocks(r * workers, (r + 1) * workers));
+    return JavaRDD.fromRDD(mine, blocks.classTag())
         .mapPartitions(it -> batches(it, bpw, e, aug), true);
+  }
+
+  /** Partition indices {@code [from, to)}: one round's blocks. */
+  private static final class Blocks extends AbstractFunction1<Object, Object>
+      implements Serializable {
+    private final long from;
+    private final long to;
+
+    Blocks(long from, long to) {
+      this.from = from;
+      this.to = to;
+    }
+
+    @Override
+    public Object apply(Object index) {
+      int i = (Integer) index;
+      return i >= from && i < to;
+    }
   }
 
   private static Iterator<MultiDataSet> batches(
@@ -78,19 +113,33 @@ public final class EpochPlan implements AutoCloseable {
     List<Tuple2<Long, TrainRow>> rows = new ArrayList<>();
     it.forEachRemaining(t -> rows.add(t._2()));
     rows.sort((a, b) -> Long.compare(a._1(), b._1()));
-    List<MultiDataSet> out = new ArrayList<>();
-    for (int i = 0; i + bpw <= rows.size(); i += bpw) {
-      List<TrainRow> batch = new ArrayList<>(bpw);
-      for (int j = i; j < i + bpw; j++) {
-        batch.add(rows.get(j)._2());
+    int n = rows.size() / bpw;
+    return new Iterator<>() {
+      private int next = 0;
+
+      @Override
+      public boolean hasNext() {
+        return next < n;
       }
-      out.add(aug.batch(batch, epoch));
-    }
-    return out.iterator();
+
+      @Override
+      public MultiDataSet next() {
+        if (next >= n) {
+          throw new NoSuchElementException();
+        }
+        List<TrainRow> batch = new ArrayList<>(bpw);
+        for (int j = next * bpw; j < (next + 1) * bpw; j++) {
+          batch.add(rows.get(j)._2());
+        }
+        next++;
+        return aug.batch(batch, epoch);
+      }
+    };
   }
 
   @Override
   public void close() {
+    blocks.unpersist(false);
     ordered.unpersist(false);
   }
 }

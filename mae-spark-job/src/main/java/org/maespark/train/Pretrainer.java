@@ -151,12 +151,14 @@ public final class Pretrainer {
             norm[1],
             train.seed());
     int lastEpoch = stopAfterEpoch > 0 ? Math.min(train.epochs(), stopAfterEpoch) : train.epochs();
+    StepMeter meter = StepMeter.register(jsc.sc());
     long runStart = System.nanoTime();
     long stepsThisRun = 0;
     double lastLoss = Double.NaN;
     for (int epoch = startEpoch; epoch < lastEpoch; epoch++) {
       EpochStats stats =
-          trainEpoch(jsc, model, rows, epoch, workers, plan, augmenter, schedule, store, sharing);
+          trainEpoch(
+              jsc, model, rows, epoch, workers, plan, augmenter, schedule, store, sharing, meter);
       stepsThisRun += plan.stepsPerEpoch();
       lastLoss = stats.meanLoss();
       int done = epoch + 1;
@@ -170,6 +172,9 @@ public final class Pretrainer {
       metrics.put("lr", schedule.lrAtStep(step(model) - 1));
       metrics.put("img_per_s", stats.imagesPerSecond());
       metrics.put("epoch_s", stats.seconds());
+      if (sharing == null) {
+        metrics.put("fit_s", stats.fitSeconds()); // the average worker's time in fit
+      }
       metrics.put("elapsed_s", elapsed);
       metrics.put("eta_s", eta);
       if (evaluation != null && eval.dueAfter(done, train.epochs())) {
@@ -189,7 +194,13 @@ public final class Pretrainer {
     return model.graph().getConfiguration().getIterationCount();
   }
 
-  record EpochStats(double meanLoss, double seconds, double imagesPerSecond) {}
+  /**
+   * An epoch's figures. {@code meanLoss} is the mean over every worker step of the epoch (with
+   * gradient sharing: over each round's last minibatches); {@code fitSeconds} is the time the
+   * average worker spent in {@code fit} (NaN with gradient sharing), against {@code seconds} of
+   * wall time.
+   */
+  record EpochStats(double meanLoss, double seconds, double imagesPerSecond, double fitSeconds) {}
 
   private EpochStats trainEpoch(
       JavaSparkContext jsc,
@@ -201,13 +212,17 @@ public final class Pretrainer {
       Augmenter augmenter,
       LrSchedule schedule,
       CheckpointStore store,
-      GradientSharing sharing)
+      GradientSharing sharing,
+      StepMeter meter)
       throws IOException {
     long t0 = System.nanoTime();
     long rounds = plan.roundsPerEpoch(train.averagingFrequency());
-    double lossSum = 0;
+    double lastScoreSum = 0; // gradient sharing: the rounds' last-minibatch losses
+    StepMeter.Reading epochStart = meter.read();
     try (EpochPlan ep = new EpochPlan(rows, train.seed(), epoch, workers, train, augmenter)) {
       long lastLogStep = step(model);
+      long lastLogRound = 0;
+      StepMeter.Reading lastLog = epochStart;
       for (long r = 0; r < rounds; r++) {
         long s = step(model);
         JavaRDD<MultiDataSet> round = ep.round(r);
@@ -218,19 +233,28 @@ public final class Pretrainer {
                 sharing != null
                     ? sharing.forFit(epoch, s)
                     : TrainingMasters.parameterAveraging(
-                        train, workers, Seeds.mix(train.seed(), epoch, r), s, epoch));
+                        train, workers, Seeds.mix(train.seed(), epoch, r), s, epoch, meter));
         sg.fitMultiDataSet(round);
         round.unpersist(false);
-        double loss = sg.getScore(); // mean of the workers' last minibatch losses
-        if (!Double.isFinite(loss)) {
+        double score = sg.getScore(); // mean of the workers' last minibatch losses
+        if (!Double.isFinite(score)) {
           throw new NonFiniteLossException(
               String.format(
                   "non-finite loss %s at epoch %d, steps %d-%d (lr %.4e); the last complete"
                       + " checkpoint is untouched",
-                  loss, epoch + 1, s, step(model) - 1, schedule.lrAtStep(s)));
+                  score, epoch + 1, s, step(model) - 1, schedule.lrAtStep(s)));
         }
-        lossSum += loss;
+        lastScoreSum += score;
         if (step(model) - lastLogStep >= train.logEverySteps()) {
+          StepMeter.Reading now = meter.read();
+          StepMeter.Reading interval = now.since(lastLog);
+          double loss =
+              sharing == null ? interval.meanLoss() : score; // mean over the steps since the last
+          double roundWall = interval.wallSeconds() / (r + 1 - lastLogRound);
+          double roundFit =
+              sharing == null ? interval.fitSeconds(workers) / (r + 1 - lastLogRound) : Double.NaN;
+          lastLog = now;
+          lastLogRound = r + 1;
           lastLogStep = step(model);
           double sec = (System.nanoTime() - t0) / 1e9;
           double doneFraction = (double) (r + 1) / rounds;
@@ -245,9 +269,14 @@ public final class Pretrainer {
           line.put("img_per_s", (r + 1) * ep.roundImages() / sec);
           line.put("epoch_elapsed_s", sec);
           line.put("eta_s", eta);
+          line.put("round_s", roundWall);
+          if (sharing == null) {
+            line.put("round_fit_s", roundFit);
+          }
           LOG.info(
               String.format(
-                  "epoch %d step %d (%d/%d this epoch) loss %.4f lr %.4e %.1f img/s, ETA %.0f s",
+                  "epoch %d step %d (%d/%d this epoch) loss %.4f lr %.4e %.1f img/s, ETA %.0f s;"
+                      + " round %.2f s%s",
                   epoch + 1,
                   step(model),
                   (r + 1) * train.averagingFrequency(),
@@ -255,13 +284,24 @@ public final class Pretrainer {
                   loss,
                   schedule.lrAtStep(step(model) - 1),
                   (r + 1) * ep.roundImages() / sec,
-                  eta));
+                  eta,
+                  roundWall,
+                  sharing != null
+                      ? ""
+                      : String.format(
+                          ", workers in fit %.2f s (%.0f%%)",
+                          roundFit, 100 * roundFit / roundWall)));
           store.appendMetrics(line);
         }
       }
     }
     double sec = (System.nanoTime() - t0) / 1e9;
-    return new EpochStats(lossSum / rounds, sec, plan.imagesPerEpoch() / sec);
+    StepMeter.Reading epochMeter = meter.read().since(epochStart);
+    return new EpochStats(
+        sharing == null ? epochMeter.meanLoss() : lastScoreSum / rounds,
+        sec,
+        plan.imagesPerEpoch() / sec,
+        sharing == null ? epochMeter.fitSeconds(workers) : Double.NaN);
   }
 
   private void saveCheckpoint(

@@ -1,7 +1,10 @@
 package org.maespark.train;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.deeplearning4j.spark.api.RDDTrainingApproach;
 import org.deeplearning4j.spark.api.Repartition;
+import org.deeplearning4j.spark.api.TrainingHook;
 import org.deeplearning4j.spark.api.TrainingMaster;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 
@@ -16,20 +19,33 @@ public final class TrainingMasters {
    * break replay), every worker sees its batches in the planned order, the updater state travels
    * with the parameters ({@code saveUpdater}), and after the round the configuration's iteration
    * count advances by {@code averagingFrequency}, which is the position the LR schedule reads. The
-   * {@link StepSyncHook} gives the workers that same position (DL4J's workers start at 0).
+   * {@link StepSyncHook} gives the workers that same position (DL4J's workers start at 0). The
+   * workers keep their graphs across rounds ({@link ResidentParameterAveraging}).
    */
   public static TrainingMaster parameterAveraging(
       TrainConfig t, int workers, long roundSeed, long roundFirstStep, int epoch) {
-    return new ParameterAveragingTrainingMaster.Builder(workers, t.batchPerWorker())
-        .batchSizePerWorker(t.batchPerWorker())
-        .averagingFrequency(t.averagingFrequency())
-        .workerPrefetchNumBatches(t.prefetch())
-        .saveUpdater(true)
-        .rddTrainingApproach(RDDTrainingApproach.Direct)
-        .repartionData(Repartition.Never)
-        .storageLevel(null)
-        .rngSeed(roundSeed)
-        .trainingHooks(new StepSyncHook(roundFirstStep, epoch))
-        .build();
+    return parameterAveraging(t, workers, roundSeed, roundFirstStep, epoch, null);
+  }
+
+  /** As above, with a {@link StepMeter} riding along (null: none). */
+  static TrainingMaster parameterAveraging(
+      TrainConfig t, int workers, long roundSeed, long roundFirstStep, int epoch, StepMeter meter) {
+    List<TrainingHook> hooks = new ArrayList<>();
+    hooks.add(new StepSyncHook(roundFirstStep, epoch));
+    if (meter != null) {
+      hooks.add(meter);
+    }
+    var b =
+        new ParameterAveragingTrainingMaster.Builder(workers, t.batchPerWorker())
+            .batchSizePerWorker(t.batchPerWorker())
+            .averagingFrequency(t.averagingFrequency())
+            .workerPrefetchNumBatches(t.prefetch())
+            .saveUpdater(true)
+            .rddTrainingApproach(RDDTrainingApproach.Direct)
+            .repartionData(Repartition.Never)
+            .storageLevel(null)
+            .rngSeed(roundSeed)
+            .trainingHooks(hooks);
+    return new ResidentParameterAveraging(b, (long) workers * t.averagingFrequency());
   }
 }

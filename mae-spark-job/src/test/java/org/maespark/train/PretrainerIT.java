@@ -32,7 +32,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /** The epoch loop's mechanics in Spark local[2] with a small real DL4J graph. */
-class PretrainerTest {
+class PretrainerIT {
   @TempDir static Path tmp;
   static SparkSession spark;
   static DatasetInfo data;

@@ -21,7 +21,7 @@ import org.maespark.testing.FmnistTestData;
  * layout, {@code evaluate} gives kNN above chance, {@code inspect} and {@code export} work on the
  * result.
  */
-class EndToEndTest {
+class EndToEndIT {
   @TempDir Path tmp;
 
   static List<String> args(String command, String... rest) {

@@ -40,7 +40,7 @@ import org.maespark.train.TrainConfig;
  * JVM takes the two workers' minibatches one after the other, which learns a little faster per
  * image than averaging two parallel steps); (4) both curves fall.
  */
-class GradientSharingTest {
+class GradientSharingIT {
   @TempDir static Path tmp;
   static SparkSession spark;
   static DatasetInfo data;

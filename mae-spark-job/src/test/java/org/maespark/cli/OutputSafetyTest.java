@@ -84,7 +84,7 @@ class OutputSafetyTest {
   }
 
   private int pretrain(String data, String root) {
-    List<String> a = new ArrayList<>(EndToEndTest.args("pretrain", "--dataset", data));
+    List<String> a = new ArrayList<>(EndToEndIT.args("pretrain", "--dataset", data));
     a.addAll(
         List.of(
             "--checkpoints", root, "--set", "train.epochs=1", "--set", "train.warmup_epochs=0"));

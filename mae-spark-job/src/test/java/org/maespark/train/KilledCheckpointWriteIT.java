@@ -30,16 +30,16 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * the half-written one aside, continues from the one before, and ends with the same weights and
  * optimizer state as a run never interrupted.
  */
-class KilledCheckpointWriteTest {
+class KilledCheckpointWriteIT {
   @TempDir Path tmp;
 
-  /** The child JVM: the run of {@link PretrainerTest#settings} that pauses in epoch 2's write. */
+  /** The child JVM: the run of {@link PretrainerIT#settings} that pauses in epoch 2's write. */
   public static final class Child {
     public static void main(String[] args) throws Exception {
-      PretrainerTest.spark = SparkTestSession.get();
-      PretrainerTest.data = DatasetInfo.read(args[0], new Configuration());
-      PretrainerTest.pretrainer(
-              PretrainerTest.settings(args[1], "train.epochs=3"), seed -> new TinyModel(seed, 8, 4))
+      PretrainerIT.spark = SparkTestSession.get();
+      PretrainerIT.data = DatasetInfo.read(args[0], new Configuration());
+      PretrainerIT.pretrainer(
+              PretrainerIT.settings(args[1], "train.epochs=3"), seed -> new TinyModel(seed, 8, 4))
           .run(true, 0);
       System.exit(0); // not reached: the write of epoch 2 pauses until the test kills this JVM
     }
@@ -49,8 +49,8 @@ class KilledCheckpointWriteTest {
   void resumesFromThePreviousCheckpointWithTheSameEndWeights() throws Exception {
     SparkSession spark = SparkTestSession.get();
     String data = TinyDataset.write(spark, tmp.resolve("data"), 96, 16, 8, 4);
-    PretrainerTest.spark = spark;
-    PretrainerTest.data = DatasetInfo.read(data, new Configuration());
+    PretrainerIT.spark = spark;
+    PretrainerIT.data = DatasetInfo.read(data, new Configuration());
     String full = tmp.resolve("full").toUri().toString();
     String killed = tmp.resolve("killed").toUri().toString();
 
@@ -68,8 +68,8 @@ class KilledCheckpointWriteTest {
     assertTrue(Files.exists(root.resolve("epoch-00001/_COMPLETE")));
 
     var resumed =
-        PretrainerTest.pretrainer(
-                PretrainerTest.settings(killed, "train.epochs=3"), s -> new TinyModel(s, 8, 4))
+        PretrainerIT.pretrainer(
+                PretrainerIT.settings(killed, "train.epochs=3"), s -> new TinyModel(s, 8, 4))
             .run(true, 0);
     assertEquals(3 * 6, resumed.globalStep());
     List<String> aside;
@@ -81,11 +81,11 @@ class KilledCheckpointWriteTest {
     }
     assertEquals(1, aside.size(), "the half-written checkpoint is kept aside");
 
-    PretrainerTest.pretrainer(
-            PretrainerTest.settings(full, "train.epochs=3"), s -> new TinyModel(s, 8, 4))
+    PretrainerIT.pretrainer(
+            PretrainerIT.settings(full, "train.epochs=3"), s -> new TinyModel(s, 8, 4))
         .run(false, 0);
-    INDArray[] x = PretrainerTest.finalState(full, 3);
-    INDArray[] y = PretrainerTest.finalState(killed, 3);
+    INDArray[] x = PretrainerIT.finalState(full, 3);
+    INDArray[] y = PretrainerIT.finalState(killed, 3);
     assertTrue(x[0].equalsWithEps(y[0], 1e-6), "weights differ after the kill and resume");
     assertTrue(x[1].equalsWithEps(y[1], 1e-6), "optimizer state differs");
   }

@@ -20,8 +20,8 @@ import org.maespark.model.SafeTensors;
 
 /**
  * Checks a checkpoint root written by a real run the way an operator would trust it: every {@code
- * epoch-NNNNN} has its {@code _COMPLETE} marker with the sizes of all its files, its weights parse
- * as safetensors and load, {@code latest} names a complete one.
+ * epoch-NNNNN} has its {@code _COMPLETE} marker with the size and sha256 of all its files, its
+ * weights parse as safetensors and load, {@code latest} names a complete one.
  */
 final class Checkpoints {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -41,10 +41,12 @@ final class Checkpoints {
         assertTrue(files != null && files.size() > 0, dir + ": _COMPLETE lists no files");
         for (Iterator<Map.Entry<String, JsonNode>> it = files.fields(); it.hasNext(); ) {
           Map.Entry<String, JsonNode> f = it.next();
+          Path file = dir.resolve(f.getKey());
           assertEquals(
-              f.getValue().asLong(),
-              Files.size(dir.resolve(f.getKey())),
-              dir + "/" + f.getKey() + " size differs from _COMPLETE");
+              f.getValue().get("size").asLong(),
+              Files.size(file),
+              file + " size differs from _COMPLETE");
+          assertEquals(f.getValue().get("sha256").asText(), sha256(file), file + " sha256 differs");
         }
         checkSafetensors(dir.resolve("model.safetensors"));
         names.add(name);
@@ -55,6 +57,19 @@ final class Checkpoints {
     assertTrue(names.contains(latest), "latest = " + latest + " is not among " + names);
     assertEquals(names.get(names.size() - 1), latest, "latest is the newest");
     return names;
+  }
+
+  private static String sha256(Path file) throws IOException {
+    try (InputStream in = Files.newInputStream(file)) {
+      java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+      byte[] buf = new byte[1 << 16];
+      for (int n; (n = in.read(buf)) > 0; ) {
+        md.update(buf, 0, n);
+      }
+      return java.util.HexFormat.of().formatHex(md.digest());
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** Header by hand (offsets contiguous, ending at the file's end), then a full read. */

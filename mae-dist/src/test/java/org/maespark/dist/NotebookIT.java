@@ -44,7 +44,8 @@ class NotebookIT {
     Path executed = NotebookRunner.execute(NOTEBOOK, ckpt, tmp.resolve("out"));
     String out = Files.readString(executed);
     assertTrue(out.contains("newest complete checkpoint: epoch-00002"), "followed 'latest'");
-    assertTrue(out.contains("_COMPLETE: 3 files, all sizes as recorded"), "marker checked");
+    assertTrue(
+        out.contains("_COMPLETE: 3 files, sizes and sha256 digests as recorded"), "marker checked");
     assertTrue(out.contains("global step 20 (10 steps/epoch)"), "state.json read");
     assertTrue(out.contains("4 step records, 2 epoch records, 1 with an evaluation"), "metrics");
     assertTrue(out.contains("blocks.0.attn.qkv.weight"), "per-tensor statistics printed");
@@ -59,6 +60,16 @@ class NotebookIT {
     byte[] bytes = Files.readAllBytes(weights);
     Files.write(weights, java.util.Arrays.copyOf(bytes, bytes.length - 12)); // truncated
     assertFails(ckpt, "_COMPLETE recorded");
+  }
+
+  @Test
+  void notebookFailsOnSameSizeCorruption() throws Exception {
+    Path ckpt = writeCheckpoint(tmp.resolve("flipped"), UnaryOperator.identity());
+    Path weights = ckpt.resolve("epoch-00002/model.safetensors");
+    byte[] bytes = Files.readAllBytes(weights);
+    bytes[bytes.length - 1] ^= 1; // same size, one bit of the last tensor flipped
+    Files.write(weights, bytes);
+    assertFails(ckpt, "sha256");
   }
 
   @Test

@@ -26,6 +26,8 @@ import java.util.stream.Stream;
 final class StandaloneCluster implements AutoCloseable {
 
   private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+  private static final Path TEST_LOG4J =
+      Path.of("src/test/resources/log4j2-cluster-it.properties").toAbsolutePath();
 
   private final Path sparkHome;
   private final Path workDir;
@@ -212,6 +214,9 @@ final class StandaloneCluster implements AutoCloseable {
     env.put("SPARK_LOCAL_IP", "127.0.0.1");
     env.put("OMP_WAIT_POLICY", "PASSIVE");
     env.remove("SPARK_CONF_DIR");
+    // mae-submit ships this instead of deploy/conf/log4j2.properties: the same configuration plus
+    // TaskSetManager's lines, which show on which executor each task ran.
+    env.put("MAE_LOG4J", TEST_LOG4J.toString());
   }
 
   private void awaitLog(Process p, String name, String marker)

@@ -1,5 +1,6 @@
 package org.maespark.model;
 
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
@@ -13,6 +14,8 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.INDArrayIndex;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.schedule.ISchedule;
 
 /**
@@ -28,10 +31,17 @@ public final class MaeModel {
   /** The graph's only layer. */
   public static final String LAYER = "mae";
 
+  /**
+   * Token rows (images x (1 + L)) {@link #features} encodes at once: bounds the arrays it keeps
+   * (ViT-B/16: 10 images, about 1.3 GB) while keeping each gemm large.
+   */
+  static final int FEATURE_TOKEN_ROWS = 2048;
+
   private final MaeConfig config;
   private final ComputationGraph graph;
   private final MaeParams params;
   private SameDiff forwardGraph;
+  private final Map<Integer, MaeStep> featureSteps = new HashMap<>();
   private SameDiff featuresGraph;
 
   private MaeModel(ComputationGraph graph) {
@@ -150,8 +160,32 @@ public final class MaeModel {
         Map.of(MaeGraph.INPUT_PH, flat(imgs), MaeGraph.NOISE_PH, noise), names);
   }
 
-  /** Encoder features with no masking: [N, 2*D] = cls token ++ mean of patch tokens. */
+  /**
+   * Encoder features with no masking: [N, 2*D] = cls token ++ mean of patch tokens. Runs the
+   * hand-written encoder ({@link MaeStep#features}) in chunks of at most {@link
+   * #FEATURE_TOKEN_ROWS} token rows, on arrays made once per chunk size and kept.
+   */
   public INDArray features(INDArray imgs) {
+    INDArray x = flat(imgs);
+    int total = (int) x.size(0);
+    int chunk = Math.max(1, Math.min(total, FEATURE_TOKEN_ROWS / (1 + config.numPatches())));
+    Map<String, INDArray> table = graph.getLayer(LAYER).paramTable();
+    INDArray out = Nd4j.create(DataType.FLOAT, total, 2L * config.embedDim());
+    for (int from = 0; from < total; from += chunk) {
+      int m = Math.min(chunk, total - from);
+      if (!featureSteps.containsKey(m) && featureSteps.size() >= 2) {
+        featureSteps.clear(); // a full chunk and the last partial one are kept, nothing more
+      }
+      MaeStep step = featureSteps.computeIfAbsent(m, k -> MaeStep.forFeatures(config, k));
+      INDArrayIndex rows = NDArrayIndex.interval(from, from + m);
+      out.get(rows, NDArrayIndex.all())
+          .assign(step.features(table, x.get(rows, NDArrayIndex.all()).dup('c')));
+    }
+    return out;
+  }
+
+  /** {@link #features} through the SameDiff graph of {@link MaeGraph#features} (tests compare). */
+  INDArray featuresByGraph(INDArray imgs) {
     if (featuresGraph == null) {
       featuresGraph = inferenceGraph(true);
     }

@@ -1,6 +1,7 @@
 package org.maespark.model;
 
 import java.nio.FloatBuffer;
+import java.util.Arrays;
 import java.util.Map;
 import org.maespark.model.StepProfile.Part;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -64,10 +65,22 @@ final class MaeStep {
   private final INDArray dEmb; // [N*L, D]
 
   MaeStep(MaeConfig c, int n) {
+    this(c, n, false);
+  }
+
+  /**
+   * A step for encoder features ({@link #features}): every patch is visible, so the encoder sees
+   * all 1 + L tokens in their original order, as {@link MaeGraph#features}.
+   */
+  static MaeStep forFeatures(MaeConfig c, int n) {
+    return new MaeStep(c, n, true);
+  }
+
+  private MaeStep(MaeConfig c, int n, boolean allVisible) {
     this.c = c;
     this.n = n;
     l = c.numPatches();
-    keep = c.lenKeep();
+    keep = allVisible ? l : c.lenKeep();
     te = c.encoderMaskTokens() ? l + 1 : keep + 1;
     td = l + 1;
     d = c.embedDim();
@@ -137,37 +150,13 @@ final class MaeStep {
    * table, graph names): returns the batch sum N * loss and keeps what {@link #backward} needs.
    */
   double forward(Map<String, INDArray> p, INDArray imgs, INDArray noise) {
-    int ch = c.inChans();
-    int pt = c.patch();
-    int g = c.gridSize();
     StepProfile.forward();
     long t = StepProfile.start();
-    INDArray img6 = imgs.reshape('c', n, ch, g, pt, g, pt); // [N, C, h, p, w, p]
+    INDArray img6 = images(imgs);
     noiseCopy.assign(noise);
     mask(Rows.of(noiseCopy));
-
-    xp6.assign(img6.permute(0, 2, 4, 1, 3, 5)); // [N, h, w, C, p, p]
-    t = StepProfile.lap(Part.MASKING, t);
-    INDArray pe = Kernels.get(p, "patch_embed.proj.weight");
-    Kernels.linear(
-        xp, pe.reshape('c', d, xp.size(1)), Kernels.get(p, "patch_embed.proj.bias"), emb);
-    t = StepProfile.lap(Part.OTHER_GEMMS, t);
-    encoderInput(p);
-    t = StepProfile.lap(Part.MASKING, t);
-    for (int i = 0; i < encBlocks.length; i++) {
-      encBlocks[i].forward(p, enc[i], enc[i + 1]);
-    }
-    t = StepProfile.start(); // the blocks count their own parts
-    Rows.layerNorm(
-        Rows.of(enc[encBlocks.length]),
-        Rows.of(Kernels.get(p, "norm.weight")),
-        Rows.of(Kernels.get(p, "norm.bias")),
-        Rows.of(latent),
-        latentMean,
-        latentRstd,
-        n * te,
-        d);
-    t = StepProfile.lap(Part.LAYERNORM, t);
+    encode(p, img6, t);
+    t = StepProfile.start();
     Kernels.linear(
         latent, Kernels.get(p, "decoder_embed.weight"), Kernels.get(p, "decoder_embed.bias"), de);
     t = StepProfile.lap(Part.OTHER_GEMMS, t);
@@ -198,6 +187,77 @@ final class MaeStep {
     double sum = loss();
     StepProfile.lap(Part.LOSS, t);
     return sum;
+  }
+
+  /** imgs [N, C*H*W] as [N, C, h, p, w, p]. */
+  private INDArray images(INDArray imgs) {
+    int pt = c.patch();
+    int g = c.gridSize();
+    return imgs.reshape('c', n, c.inChans(), g, pt, g, pt);
+  }
+
+  /**
+   * Patch embedding, encoder input (by the current masking), blocks and final norm, into {@link
+   * #latent}.
+   */
+  private void encode(Map<String, INDArray> p, INDArray img6, long t) {
+    xp6.assign(img6.permute(0, 2, 4, 1, 3, 5)); // [N, h, w, C, p, p]
+    t = StepProfile.lap(Part.MASKING, t);
+    INDArray pe = Kernels.get(p, "patch_embed.proj.weight");
+    Kernels.linear(
+        xp, pe.reshape('c', d, xp.size(1)), Kernels.get(p, "patch_embed.proj.bias"), emb);
+    t = StepProfile.lap(Part.OTHER_GEMMS, t);
+    encoderInput(p);
+    t = StepProfile.lap(Part.MASKING, t);
+    for (int i = 0; i < encBlocks.length; i++) {
+      encBlocks[i].forward(p, enc[i], enc[i + 1]);
+    }
+    t = StepProfile.start(); // the blocks count their own parts
+    Rows.layerNorm(
+        Rows.of(enc[encBlocks.length]),
+        Rows.of(Kernels.get(p, "norm.weight")),
+        Rows.of(Kernels.get(p, "norm.bias")),
+        Rows.of(latent),
+        latentMean,
+        latentRstd,
+        n * te,
+        d);
+    StepProfile.lap(Part.LAYERNORM, t);
+  }
+
+  /**
+   * Encoder features of imgs [N, C*H*W] with no masking (a step made by {@link #forFeatures}): [N,
+   * 2*D] = final-norm cls token ++ mean of the final-norm patch tokens, as {@link
+   * MaeGraph#features}.
+   */
+  INDArray features(Map<String, INDArray> p, INDArray imgs) {
+    if (keep != l) {
+      throw new IllegalStateException("features need a step made by MaeStep.forFeatures");
+    }
+    for (int s = 0; s < n; s++) {
+      for (int i = 0; i < l; i++) {
+        rank[s * l + i] = i;
+        kept[s * keep + i] = i;
+      }
+    }
+    encode(p, images(imgs), StepProfile.start());
+    FloatBuffer x = Rows.of(latent);
+    float[] f = new float[n * 2 * d];
+    double[] sum = new double[d];
+    for (int s = 0; s < n; s++) {
+      int cls = s * te * d;
+      Arrays.fill(sum, 0);
+      for (int t = 1; t < te; t++) {
+        for (int j = 0; j < d; j++) {
+          sum[j] += x.get(cls + t * d + j);
+        }
+      }
+      for (int j = 0; j < d; j++) {
+        f[s * 2 * d + j] = x.get(cls + j);
+        f[s * 2 * d + d + j] = (float) (sum[j] / l);
+      }
+    }
+    return Nd4j.createFromArray(f).reshape('c', n, 2L * d);
   }
 
   /** Backward of the last {@link #forward}: writes every parameter gradient into {@code grads}. */

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -239,6 +240,20 @@ class MaeModelTest {
     INDArray one = m.features(x.get(NDArrayIndex.interval(1, 2)).dup());
     assertTrue(one.equalsWithEps(f.get(NDArrayIndex.interval(1, 2)), 1e-5));
     assertEquals(f, m.features(x));
+  }
+
+  @Test
+  void handWrittenFeaturesEqualTheGraphsInChunks() {
+    for (MaeConfig config : List.of(SMALL, SMALL.withEncoderMaskTokens(true))) {
+      MaeModel m = MaeModel.create(config, 3);
+      int chunk = MaeModel.FEATURE_TOKEN_ROWS / (1 + config.numPatches());
+      INDArray x = images(chunk + 5, 4); // one full chunk and a partial one
+      INDArray f = m.features(x);
+      INDArray expected = m.featuresByGraph(x);
+      assertArrayEquals(expected.shape(), f.shape());
+      double diff = f.sub(expected).amaxNumber().doubleValue();
+      assertTrue(diff < 1e-5, config + ": max difference " + diff);
+    }
   }
 
   @Test

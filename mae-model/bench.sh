@@ -8,6 +8,8 @@
 #   REF=/path/to/shared/reference ...        # default: ../shared/reference beside the checkout
 #   ND4J_CLASSIFIER=linux-x86_64-onednn-avx2 # another nd4j-native build (must be in ~/.m2)
 #   MVN_ARGS=-Pcuda                          # another backend (see cuda-check.sh)
+#   JAVA_OPTS=...                            # extra JVM options of the DL4J runs
+#   BLAS=bundled                             # ND4J's own OpenBLAS (default: the host's, as deploy/bin/mae)
 #
 # Prints one line per measurement:
 #   BENCH config=<name> variant=<asym|full> batch=<n> img_per_s=<x> peak_rss_mib=<y> ...
@@ -21,6 +23,9 @@ CONFIGS="${CONFIGS:-tiny-32,fmnist-28,vit-b-224}"
 VARIANTS="${VARIANTS:-asym,full}"
 REF="${REF:-$root/../shared/reference}"
 THREADS="${THREADS:-$(nproc)}"
+BLAS="${BLAS:-openblas}"
+blas_opt=""
+[[ "$BLAS" == bundled ]] || blas_opt="-Dorg.bytedeco.openblas.load=$BLAS"
 # 2-core machines: OpenMP threads must not spin against OpenBLAS's (bench_ref notes)
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-$THREADS}"
@@ -36,7 +41,7 @@ fi
 declare -A ours theirs
 for config in ${CONFIGS//,/ }; do
   for variant in ${VARIANTS//,/ }; do
-    line="$(java -Xmx8g -cp "$cp" org.maespark.model.bench.TrainStepBench "$config:$variant" \
+    line="$(java -Xmx8g $blas_opt ${JAVA_OPTS:-} -cp "$cp" org.maespark.model.bench.TrainStepBench "$config:$variant" \
       | grep '^BENCH ')"
     echo "$line"
     ours[$config:$variant]="$(sed -E 's/.*img_per_s=([0-9.]+).*/\1/' <<<"$line")"

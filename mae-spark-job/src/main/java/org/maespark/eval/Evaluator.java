@@ -66,9 +66,9 @@ public final class Evaluator implements Pretrainer.Evaluation {
     this.cfg = cfg;
     this.jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     this.uri = data.uri();
-    this.val = capped(TrainRows.rows(spark, uri, "val"), cfg.maxVal());
+    this.val = spread(capped(TrainRows.rows(spark, uri, "val"), cfg.maxVal()));
     this.val.persist(StorageLevel.MEMORY_AND_DISK_SER());
-    this.train = capped(TrainRows.rows(spark, uri, "train"), cfg.maxTrain());
+    this.train = spread(capped(TrainRows.rows(spark, uri, "train"), cfg.maxTrain()));
     List<Integer> labels = val.map(TrainRow::label).distinct().collect();
     int maxLabel = labels.stream().mapToInt(Integer::intValue).max().orElse(-1);
     this.numClasses = Math.max(data.numClasses(), maxLabel + 1);
@@ -82,6 +82,16 @@ public final class Evaluator implements Pretrainer.Evaluation {
     this.mean = norm[0];
     this.std = norm[1];
     this.probe = probe;
+  }
+
+  /**
+   * The rows over at least as many partitions as the cluster runs tasks at once: a split stored in
+   * fewer shards (Fashion-MNIST's 60,000 rows fit one) would otherwise extract features and search
+   * neighbours on one core. A split with enough shards is left where it is.
+   */
+  private JavaRDD<TrainRow> spread(JavaRDD<TrainRow> rows) {
+    int slots = jsc.defaultParallelism();
+    return rows.getNumPartitions() >= slots ? rows : rows.repartition(slots);
   }
 
   /** The rows with the {@code max} smallest ids (all when {@code max} is 0 or covers them). */

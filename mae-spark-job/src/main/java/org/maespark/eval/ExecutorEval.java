@@ -17,6 +17,7 @@ import org.maespark.model.MaeConfig;
 import org.maespark.model.MaeModel;
 import org.maespark.model.MaeWeights;
 import org.maespark.model.SafeTensors;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -118,15 +119,23 @@ final class ExecutorEval {
   }
 
   private static void offer(Neighbours nb, INDArray va, List<Vector> part, int from, int to) {
-    float[][] x = new float[part.size()][];
-    for (int j = 0; j < x.length; j++) {
+    int n = part.size();
+    float[][] x = new float[n][];
+    int[] labels = new int[n];
+    for (int j = 0; j < n; j++) {
       x[j] = java.util.Arrays.copyOfRange(part.get(j).values(), from, to);
+      labels[j] = part.get(j).label();
     }
     INDArray tr = Knn.l2normalize(Nd4j.createFromArray(x)); // [n, d]
-    float[][] sim = va.mmul(tr.transpose()).toFloatMatrix(); // [M, n]
-    for (int i = 0; i < sim.length; i++) {
-      for (int j = 0; j < x.length; j++) {
-        nb.offer(i, sim[i][j], part.get(j).label());
+    INDArray simArray = Nd4j.create(DataType.FLOAT, va.size(0), n); // [M, n], c order
+    Nd4j.gemm(va, tr, simArray, false, true, 1.0, 0.0);
+    // one copy out of native memory: toFloatMatrix() would make a view per row
+    float[] sim = simArray.data().asFloat();
+    simArray.close();
+    int rows = (int) va.size(0);
+    for (int i = 0; i < rows; i++) {
+      for (int j = 0; j < n; j++) {
+        nb.offer(i, sim[i * n + j], labels[j]);
       }
     }
   }

@@ -9,6 +9,8 @@ import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.util.Arrays;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.maespark.conf.ConfigException;
 import picocli.CommandLine;
 
@@ -71,7 +73,33 @@ public final class CommandErrors {
         msg = msg + ": " + c;
       }
     }
-    return msg;
+    return shortenS3(msg);
+  }
+
+  /** The AWS SDK's description of an S3 error response: text, status, error code, request ids. */
+  private static final Pattern AWS_S3_ERROR =
+      Pattern.compile(
+          "com\\.amazonaws\\.services\\.s3\\.model\\.AmazonS3Exception: (.*?)"
+              + " \\(Service: [^;]*; Status Code: (\\d+); Error Code: ([^;]*);.*");
+
+  /**
+   * An S3 error as what went wrong and its status, without the SDK's class name, request ids and
+   * the second copy s3a appends; a 403 says where the credentials come from (users' most common S3
+   * mistake, and the response does not tell a wrong secret from a missing permission).
+   */
+  static String shortenS3(String msg) {
+    Matcher m = AWS_S3_ERROR.matcher(msg);
+    if (!m.find()) {
+      return msg;
+    }
+    String status = m.group(2);
+    String code = m.group(3).startsWith(status) ? "" : " " + m.group(3);
+    String hint =
+        status.equals("403")
+            ? "; check the credentials (fs.s3a.access.key and fs.s3a.secret.key, or"
+                + " AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) and their permissions"
+            : "";
+    return msg.substring(0, m.start()) + m.group(1) + " (S3 " + status + code + ")" + hint;
   }
 
   /**

@@ -338,17 +338,21 @@ class S3ObjectStoreIT {
       refused(bad, "data-prep", "--input", bad, "--output", tmp.resolve("o").toString());
     }
     for (String bad : List.of("s3a://no-such-bucket/ckpt", "s3a://" + DENIED + "/ckpt")) {
-      refused(
-          bad,
-          EndToEndIT.args("pretrain", "--dataset", dataset, "--checkpoints", bad)
-              .toArray(new String[0]));
+      String msg =
+          refused(
+              bad,
+              EndToEndIT.args("pretrain", "--dataset", dataset, "--checkpoints", bad)
+                  .toArray(new String[0]));
+      assertTrue(
+          msg.contains(bad.contains(DENIED) ? "(S3 403); check the credentials" : "(S3 404"), msg);
     }
     String missing = tmp.resolve("no-dataset").toString();
     refused(missing, "pretrain", "--dataset", missing, "--checkpoints", ckpt);
     assertFalse(Files.exists(tmp.resolve("local-ckpt")), "nothing trained, nothing written");
   }
 
-  private static void refused(String uri, String... args) {
+  /** Runs a command in this JVM that must fail in one line naming {@code uri}; the line. */
+  private static String refused(String uri, String... args) {
     StringWriter err = new StringWriter();
     int rc = Main.execute(new PrintWriter(err), args);
     String msg = err.toString().strip();
@@ -356,6 +360,8 @@ class S3ObjectStoreIT {
     assertEquals(1, msg.lines().count(), "one line: " + msg);
     assertTrue(msg.startsWith("mae: ") && msg.contains(uri), uri + " not named: " + msg);
     assertFalse(msg.contains(SECRET), msg);
+    assertFalse(msg.contains("com.amazonaws"), "the SDK's noise: " + msg);
     System.out.println("refused as expected: " + msg);
+    return msg;
   }
 }

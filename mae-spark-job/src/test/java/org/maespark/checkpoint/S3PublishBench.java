@@ -1,0 +1,112 @@
+package org.maespark.checkpoint;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.maespark.testing.S3Proxy;
+
+/**
+ * What publishing a ViT-B-sized checkpoint costs on an S3 store where rename is a copy: s3proxy
+ * (in-memory backend) on loopback, through s3a and the store's own write path. Per repeat, three
+ * timings: uploading the files to a folder, renaming that folder (s3a copies every object, then
+ * deletes the originals), and {@link CheckpointStore#write} end to end (upload + rename + marker).
+ * Not a test; run by hand (README "S3"):
+ *
+ * <pre>
+ * mvn -B -ntp -q -pl mae-spark-job -am test-compile
+ * (cd mae-spark-job &amp;&amp; flock /tmp/mae-bench.lock java -cp "target/test-classes:target/classes:$(cat cp.txt)" \
+ *     org.maespark.checkpoint.S3PublishBench [weightsMiB optimizerMiB repeats])
+ * </pre>
+ */
+public final class S3PublishBench {
+  private S3PublishBench() {}
+
+  public static void main(String[] args) throws Exception {
+    int weightsMib = args.length > 0 ? Integer.parseInt(args[0]) : 450;
+    int optimizerMib = args.length > 1 ? Integer.parseInt(args[1]) : 900;
+    int repeats = args.length > 2 ? Integer.parseInt(args[2]) : 3;
+    String secret = "bench-secret";
+    Path work = Files.createTempDirectory("s3-publish-bench");
+    // the store keeps every object in memory: room for two copies of the checkpoint in flight
+    int heapMib = Math.max(2048, 3 * (weightsMib + optimizerMib) + 1024);
+    try (S3Proxy s3 = S3Proxy.start(work, secret, heapMib, "bench")) {
+      Configuration conf = s3.hadoopConf(secret);
+      FileSystem fs = FileSystem.get(URI.create("s3a://bench/"), conf);
+      Map<String, CheckpointStore.FileWriter> files = new LinkedHashMap<>();
+      files.put(CheckpointStore.WEIGHTS, out -> fill(out, weightsMib));
+      files.put(CheckpointStore.OPTIMIZER, out -> fill(out, optimizerMib));
+      double mib = weightsMib + optimizerMib;
+      List<Double> upload = new ArrayList<>();
+      List<Double> rename = new ArrayList<>();
+      List<Double> publish = new ArrayList<>();
+      for (int r = 0; r < repeats; r++) {
+        org.apache.hadoop.fs.Path up = new org.apache.hadoop.fs.Path("s3a://bench/up-" + r);
+        org.apache.hadoop.fs.Path moved = new org.apache.hadoop.fs.Path("s3a://bench/moved-" + r);
+        long t0 = System.nanoTime();
+        for (Map.Entry<String, CheckpointStore.FileWriter> f : files.entrySet()) {
+          try (FSDataOutputStream out =
+              fs.create(new org.apache.hadoop.fs.Path(up, f.getKey()), false)) {
+            f.getValue().write(out);
+          }
+        }
+        long t1 = System.nanoTime();
+        if (!fs.rename(up, moved)) {
+          throw new IOException("rename " + up + " failed");
+        }
+        long t2 = System.nanoTime();
+        fs.delete(moved, true);
+        CheckpointStore store =
+            new CheckpointStore(fs, new org.apache.hadoop.fs.Path("s3a://bench/ckpt-" + r));
+        long t3 = System.nanoTime();
+        store.write(1, files);
+        long t4 = System.nanoTime();
+        store.verify(store.find(1).orElseThrow());
+        fs.delete(store.root(), true);
+        upload.add((t1 - t0) / 1e9);
+        rename.add((t2 - t1) / 1e9);
+        publish.add((t4 - t3) / 1e9);
+        System.out.printf(
+            "repeat %d: upload %.1f s, rename (copy) %.1f s, CheckpointStore.write %.1f s%n",
+            r + 1, upload.get(r), rename.get(r), publish.get(r));
+      }
+      System.out.printf(
+          "BENCH_S3_PUBLISH mib=%.0f repeats=%d upload_s=%.1f upload_mib_s=%.0f rename_s=%.1f"
+              + " rename_mib_s=%.0f publish_s=%.1f publish_mib_s=%.0f%n",
+          mib,
+          repeats,
+          median(upload),
+          mib / median(upload),
+          median(rename),
+          mib / median(rename),
+          median(publish),
+          mib / median(publish));
+    }
+  }
+
+  /** {@code mib} MiB of incompressible bytes. */
+  private static void fill(OutputStream out, int mib) throws IOException {
+    byte[] block = new byte[1 << 20];
+    new Random(mib).nextBytes(block);
+    for (int i = 0; i < mib; i++) {
+      block[0] = (byte) i; // no two MiB alike
+      out.write(block);
+    }
+  }
+
+  private static double median(List<Double> v) {
+    List<Double> s = new ArrayList<>(v);
+    Collections.sort(s);
+    return s.get(s.size() / 2);
+  }
+}

@@ -49,11 +49,17 @@ public final class S3Proxy implements AutoCloseable {
    * once it accepts connections, or fails with its log tail within 90 s.
    */
   public static S3Proxy start(Path work, String secretKey, String... buckets) throws Exception {
-    return start(work, secretKey, 1024, buckets);
+    return start(work, secretKey, 1024, false, buckets);
   }
 
-  /** As {@link #start(Path, String, String...)}, s3proxy's heap (what it can store) given. */
-  public static S3Proxy start(Path work, String secretKey, int heapMib, String... buckets)
+  /**
+   * As {@link #start(Path, String, String...)}, with s3proxy's heap, and with {@code onDisk} the
+   * objects in files under {@code work/objects} (jclouds' filesystem backend) instead of memory:
+   * for objects of gigabytes, which the in-memory backend copies into ever larger arrays. Fine for
+   * one checkpoint root; see above for what it gets wrong with nested folders.
+   */
+  public static S3Proxy start(
+      Path work, String secretKey, int heapMib, boolean onDisk, String... buckets)
       throws Exception {
     if (!Files.isRegularFile(JAR)) {
       throw new IllegalStateException(
@@ -69,7 +75,10 @@ public final class S3Proxy implements AutoCloseable {
             "s3proxy.authorization=aws-v2-or-v4",
             "s3proxy.identity=" + ACCESS_KEY,
             "s3proxy.credential=" + secretKey,
-            "jclouds.provider=transient",
+            onDisk
+                ? "jclouds.provider=filesystem\njclouds.filesystem.basedir="
+                    + Files.createDirectories(work.resolve("objects")).toAbsolutePath()
+                : "jclouds.provider=transient",
             ""),
         StandardCharsets.UTF_8);
     Path log = work.resolve("s3proxy.log");

@@ -24,9 +24,9 @@ import org.apache.hadoop.conf.Configuration;
  * target/s3proxy/s3proxy.jar}, so its libraries never meet Spark's. It accepts AWS signatures (v2
  * and v4) made with {@link #ACCESS_KEY} and the secret given to {@link #start}.
  *
- * <p>Not the filesystem backends: they answer a HEAD of {@code a/b} with 200 when {@code a/b/x}
- * exists (a folder on their disk is an object to them), so s3a takes a folder it made for a file
- * and refuses to write under it. Real S3, like the in-memory store, knows only keys.
+ * <p>Not the {@code filesystem-nio2} backend: with it, data-prep's writes failed, s3a taking a
+ * folder it had made for a file ("Can't make directory ... since it is a file"). Real S3, like the
+ * in-memory store, knows only keys.
  */
 public final class S3Proxy implements AutoCloseable {
   public static final String ACCESS_KEY = "mae-test-access";
@@ -55,8 +55,8 @@ public final class S3Proxy implements AutoCloseable {
   /**
    * As {@link #start(Path, String, String...)}, with s3proxy's heap, and with {@code onDisk} the
    * objects in files under {@code work/objects} (jclouds' filesystem backend) instead of memory:
-   * for objects of gigabytes, which the in-memory backend copies into ever larger arrays. Fine for
-   * one checkpoint root; see above for what it gets wrong with nested folders.
+   * for objects of gigabytes, which the in-memory backend copies into ever larger arrays (it ran
+   * out of a 5 GB heap assembling a 450 MB multipart upload).
    */
   public static S3Proxy start(
       Path work, String secretKey, int heapMib, boolean onDisk, String... buckets)

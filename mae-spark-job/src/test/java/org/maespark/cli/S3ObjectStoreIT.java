@@ -53,6 +53,7 @@ class S3ObjectStoreIT {
   /** Distinctive, so that finding it anywhere can only mean a leak. */
   private static final String SECRET = "maeS3cret" + UUID.randomUUID().toString().replace("-", "");
 
+  /** Kept when a test fails: the runs' logs are in it. */
   @TempDir(cleanup = org.junit.jupiter.api.io.CleanupMode.ON_SUCCESS)
   static Path tmp;
 
@@ -346,6 +347,16 @@ class S3ObjectStoreIT {
       assertTrue(
           msg.contains(bad.contains(DENIED) ? "(S3 403); check the credentials" : "(S3 404"), msg);
     }
+    // a secret given to mae-spark's own configuration is refused by its key, its value unsaid
+    refused(
+        "unknown config key 'fs.s3a.secret.key'",
+        "pretrain",
+        "--dataset",
+        dataset,
+        "--checkpoints",
+        ckpt,
+        "--set",
+        "fs.s3a.secret.key=" + SECRET);
     String missing = tmp.resolve("no-dataset").toString();
     refused(missing, "pretrain", "--dataset", missing, "--checkpoints", ckpt);
     assertFalse(Files.exists(tmp.resolve("local-ckpt")), "nothing trained, nothing written");

@@ -18,15 +18,17 @@ import org.maespark.testing.S3Proxy;
 
 /**
  * What publishing a ViT-B-sized checkpoint costs on an S3 store where rename is a copy: s3proxy
- * (in-memory backend) on loopback, through s3a and the store's own write path. Per repeat, three
- * timings: uploading the files to a folder, renaming that folder (s3a copies every object, then
- * deletes the originals), and {@link CheckpointStore#write} end to end (upload + rename + marker).
- * Not a test; run by hand (README "S3"):
+ * (filesystem backend, objects on the local disk) on loopback, through s3a and the store's own
+ * write path. Per repeat, three timings: uploading the files to a folder, renaming that folder (s3a
+ * copies every object, then deletes the originals), and {@link CheckpointStore#write} end to end
+ * (upload + rename + marker). Not a test; run by hand (command and figures: deploy/README.md "S3
+ * and other object stores"):
  *
  * <pre>
- * mvn -B -ntp -q -pl mae-spark-job -am test-compile
- * (cd mae-spark-job &amp;&amp; flock /tmp/mae-bench.lock java -cp "target/test-classes:target/classes:$(cat cp.txt)" \
- *     org.maespark.checkpoint.S3PublishBench [weightsMiB optimizerMiB repeats])
+ * mvn -B -ntp -q -pl mae-spark-job -am test-compile dependency:build-classpath \
+ *   -Dmdep.outputFile=target/test-cp.txt -Dmdep.includeScope=test
+ * cd mae-spark-job &amp;&amp; java -Xmx1g -cp "target/test-classes:target/classes:$(cat target/test-cp.txt)" \
+ *   org.maespark.checkpoint.S3PublishBench 450 900 3
  * </pre>
  */
 public final class S3PublishBench {

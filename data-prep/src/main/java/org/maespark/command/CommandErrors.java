@@ -39,6 +39,35 @@ public final class CommandErrors {
     return cl;
   }
 
+  /**
+   * Installs the handlers and runs {@code args}; an argument holding a URI with a password ({@code
+   * s3a://key:secret@bucket/...}) is refused first, before anything logs or saves it (Hadoop
+   * refuses such URIs too, but only once the run has logged its configuration).
+   */
+  public static int run(CommandLine cl, String program, String... args) {
+    for (String a : args) {
+      Matcher m = PASSWORD_IN_URI.matcher(a);
+      if (m.find()) {
+        String masked = a.substring(0, m.start(1)) + "***" + a.substring(m.end(1));
+        cl.getErr()
+            .println(
+                program
+                    + ": "
+                    + masked
+                    + ": a password in a URI is not accepted; give credentials through the Hadoop"
+                    + " configuration (fs.s3a.access.key, fs.s3a.secret.key) or the environment"
+                    + " (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)");
+        cl.getErr().flush();
+        return 1;
+      }
+    }
+    return install(cl, program, args).execute(args);
+  }
+
+  /** {@code scheme://user:password@}: group 1 is the password. */
+  private static final Pattern PASSWORD_IN_URI =
+      Pattern.compile("[a-zA-Z][a-zA-Z0-9+.-]*://[^/@:\\s]*:([^/@\\s]+)@");
+
   private static int report(
       PrintWriter err, String program, String line, Throwable e, boolean verbose) {
     err.println(program + ": " + line);

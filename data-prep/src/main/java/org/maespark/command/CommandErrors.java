@@ -9,6 +9,8 @@ import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.util.Arrays;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.maespark.conf.ConfigException;
 import picocli.CommandLine;
 
@@ -36,6 +38,35 @@ public final class CommandErrors {
         (e, c, parsed) -> report(c.getErr(), program, oneLine(e), e, verbose));
     return cl;
   }
+
+  /**
+   * Installs the handlers and runs {@code args}; an argument holding a URI with a password ({@code
+   * s3a://key:secret@bucket/...}) is refused first, before anything logs or saves it (Hadoop
+   * refuses such URIs too, but only once the run has logged its configuration).
+   */
+  public static int run(CommandLine cl, String program, String... args) {
+    for (String a : args) {
+      Matcher m = PASSWORD_IN_URI.matcher(a);
+      if (m.find()) {
+        String masked = a.substring(0, m.start(1)) + "***" + a.substring(m.end(1));
+        cl.getErr()
+            .println(
+                program
+                    + ": "
+                    + masked
+                    + ": a password in a URI is not accepted; give credentials through the Hadoop"
+                    + " configuration (fs.s3a.access.key, fs.s3a.secret.key) or the environment"
+                    + " (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)");
+        cl.getErr().flush();
+        return 1;
+      }
+    }
+    return install(cl, program, args).execute(args);
+  }
+
+  /** {@code scheme://user:password@}: group 1 is the password. */
+  private static final Pattern PASSWORD_IN_URI =
+      Pattern.compile("[a-zA-Z][a-zA-Z0-9+.-]*://[^/@:\\s]*:([^/@\\s]+)@");
 
   private static int report(
       PrintWriter err, String program, String line, Throwable e, boolean verbose) {
@@ -71,7 +102,33 @@ public final class CommandErrors {
         msg = msg + ": " + c;
       }
     }
-    return msg;
+    return shortenS3(msg);
+  }
+
+  /** The AWS SDK's description of an S3 error response: text, status, error code, request ids. */
+  private static final Pattern AWS_S3_ERROR =
+      Pattern.compile(
+          "com\\.amazonaws\\.services\\.s3\\.model\\.AmazonS3Exception: (.*?)"
+              + " \\(Service: [^;]*; Status Code: (\\d+); Error Code: ([^;]*);.*");
+
+  /**
+   * An S3 error as what went wrong and its status, without the SDK's class name, request ids and
+   * the second copy s3a appends; a 403 says where the credentials come from (users' most common S3
+   * mistake, and the response does not tell a wrong secret from a missing permission).
+   */
+  static String shortenS3(String msg) {
+    Matcher m = AWS_S3_ERROR.matcher(msg);
+    if (!m.find()) {
+      return msg;
+    }
+    String status = m.group(2);
+    String code = m.group(3).startsWith(status) ? "" : " " + m.group(3);
+    String hint =
+        status.equals("403")
+            ? "; check the credentials (fs.s3a.access.key and fs.s3a.secret.key, or"
+                + " AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) and their permissions"
+            : "";
+    return msg.substring(0, m.start()) + m.group(1) + " (S3 " + status + code + ")" + hint;
   }
 
   /**

@@ -26,6 +26,6 @@ public final class DataPrepMain {
     CommandLine cl = new CommandLine(new DataPrepCommand());
     cl.setOut(out);
     cl.setErr(err);
-    return CommandErrors.install(cl, "data-prep", args).execute(args);
+    return CommandErrors.run(cl, "data-prep", args);
   }
 }

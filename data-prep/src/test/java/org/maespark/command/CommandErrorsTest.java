@@ -48,6 +48,34 @@ class CommandErrorsTest {
   }
 
   @Test
+  void s3ErrorsKeepTheirTextAndStatusWithoutTheSdkNoise() {
+    // as s3a 3.3.4 words them against s3proxy (S3ObjectStoreIT shows them end to end)
+    String missing =
+        "cannot read input s3a://b/d: `s3a://b/d': getFileStatus on s3a://b/d:"
+            + " com.amazonaws.services.s3.model.AmazonS3Exception: The specified bucket does not"
+            + " exist (Service: Amazon S3; Status Code: 404; Error Code: NoSuchBucket; Request ID:"
+            + " 44F9; S3 Extended Request ID: null; Proxy: null), S3 Extended Request ID:"
+            + " null:NoSuchBucket: The specified bucket does not exist (Service: Amazon S3; Status"
+            + " Code: 404; Error Code: NoSuchBucket; Request ID: 44F9; Proxy: null)";
+    assertEquals(
+        "cannot read input s3a://b/d: `s3a://b/d': getFileStatus on s3a://b/d:"
+            + " The specified bucket does not exist (S3 404 NoSuchBucket)",
+        CommandErrors.oneLine(new IOException(missing)));
+    String denied =
+        "cannot check s3a://b/c: s3a://b/c: getFileStatus on s3a://b/c:"
+            + " com.amazonaws.services.s3.model.AmazonS3Exception: Forbidden (Service: Amazon S3;"
+            + " Status Code: 403; Error Code: 403 Forbidden; Request ID: 44F9; S3 Extended Request"
+            + " ID: null; Proxy: null), S3 Extended Request ID: null:403 Forbidden";
+    String line = CommandErrors.oneLine(new IOException(denied));
+    assertTrue(
+        line.startsWith(
+            "cannot check s3a://b/c: s3a://b/c: getFileStatus on s3a://b/c: Forbidden"
+                + " (S3 403); check the credentials"),
+        line);
+    assertEquals("no S3 here", CommandErrors.oneLine(new IOException("no S3 here")));
+  }
+
+  @Test
   void configAndArgumentErrorsAreOneLine() {
     String[] r = run("--n", "1", "--set", "a.b=2");
     assertEquals("1", r[0]);

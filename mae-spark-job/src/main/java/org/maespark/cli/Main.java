@@ -71,6 +71,6 @@ public final class Main implements Runnable {
         break;
       }
     }
-    return CommandErrors.install(cli, "mae", args).execute(args);
+    return CommandErrors.run(cli, "mae", args);
   }
 }

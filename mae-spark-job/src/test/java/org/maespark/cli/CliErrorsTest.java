@@ -39,6 +39,27 @@ class CliErrorsTest {
   }
 
   @Test
+  void aPasswordInAUriIsRefusedBeforeAnythingLogsIt() {
+    String secret = "wJalrXUtnFEMI-not-a-real-key";
+    for (String[] args :
+        List.of(
+            new String[] {
+              "pretrain", "--dataset", "s3a://AKID:" + secret + "@bucket/ds", "--checkpoints", "/c"
+            },
+            new String[] {
+              "data-prep", "--input", "s3a://AKID:" + secret + "@b/in", "--output", "/o"
+            },
+            new String[] {
+              "evaluate", "--checkpoint=s3a://AKID:" + secret + "@bucket/ckpt", "--output", "/o"
+            })) {
+      assertEquals(1, mae(args), err);
+      assertOneLine("s3a://AKID:***@", "a password in a URI is not accepted");
+      assertFalse(err.contains(secret), err);
+      assertFalse(out.contains(secret), out);
+    }
+  }
+
+  @Test
   void everyCommandShowsItsHelp() {
     for (String c : List.of("data-prep", "pretrain", "evaluate", "inspect", "export")) {
       assertEquals(0, mae(c, "--help"), c + ": " + err);

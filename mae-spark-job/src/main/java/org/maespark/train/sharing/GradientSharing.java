@@ -71,7 +71,8 @@ public final class GradientSharing {
             t.batchPerWorker(),
             t.prefetch(),
             t.averagingFrequency(),
-            Duration.ofSeconds(s.stallTimeoutSeconds())),
+            Duration.ofSeconds(s.stallTimeoutSeconds()),
+            s.executorPorts()),
         workerLr);
   }
 

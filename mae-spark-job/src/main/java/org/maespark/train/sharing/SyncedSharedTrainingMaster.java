@@ -43,6 +43,7 @@ final class SyncedSharedTrainingMaster extends SharedTrainingMaster {
 
   private final int stepsPerFit;
   private final Duration stallTimeout;
+  private final int executorPorts;
   private final transient UpdateCounter updates = new UpdateCounter();
   private transient boolean counting;
   private transient FitSync next;
@@ -55,7 +56,8 @@ final class SyncedSharedTrainingMaster extends SharedTrainingMaster {
       int batchPerWorker,
       int prefetch,
       int stepsPerFit,
-      Duration stallTimeout) {
+      Duration stallTimeout,
+      int executorPorts) {
     super(
         voidConfiguration,
         workers,
@@ -77,6 +79,7 @@ final class SyncedSharedTrainingMaster extends SharedTrainingMaster {
         false);
     this.stepsPerFit = stepsPerFit;
     this.stallTimeout = stallTimeout;
+    this.executorPorts = executorPorts;
     setListeners(List.of(new DriverSyncListener()));
   }
 
@@ -147,18 +150,27 @@ final class SyncedSharedTrainingMaster extends SharedTrainingMaster {
     graph.setScore(g.score());
   }
 
+  private int controllerPort() {
+    return voidConfiguration.getUnicastControllerPort();
+  }
+
   private GradientSharingStalledException stalled(FitSync fit, Throwable cause) {
     return new GradientSharingStalledException(
         String.format(
             "gradient sharing stalled in epoch %d (steps %d-%d): no gradient update reached the"
                 + " driver for %d s (train.sharing_stall_timeout_s), so the fit was cancelled."
-                + " Usual cause: an executor was lost and its replacement waits forever for the"
-                + " parameter-server handshake. The last complete checkpoint is intact; rerun with"
-                + " --resume auto to continue from it",
+                + " Usual causes: an executor was lost and its replacement waits forever for the"
+                + " parameter-server handshake; or the hosts cannot reach each other's UDP ports"
+                + " (the driver's %d, the executors' %d-%d: train.sharing_controller_port and"
+                + " train.sharing_executor_ports; open them between the hosts). The last complete"
+                + " checkpoint is intact; rerun with --resume auto to continue from it",
             fit.epoch() + 1,
             fit.firstStep(),
             fit.firstStep() + stepsPerFit - 1,
-            stallTimeout.toSeconds()),
+            stallTimeout.toSeconds(),
+            controllerPort(),
+            controllerPort() + 1,
+            controllerPort() + executorPorts),
         cause);
   }
 

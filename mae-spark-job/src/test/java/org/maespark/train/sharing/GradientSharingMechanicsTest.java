@@ -203,6 +203,11 @@ class GradientSharingMechanicsTest {
     assertTrue(seconds < 30, "stall detected only after " + seconds + " s (timeout 3 s)");
     assertTrue(e.getMessage().contains("epoch 5"), e.getMessage());
     assertTrue(e.getMessage().contains("--resume auto"), e.getMessage());
+    SharingConfig ports = sharing(3);
+    String range =
+        (ports.controllerPort() + 1) + "-" + (ports.controllerPort() + ports.executorPorts());
+    assertTrue(e.getMessage().contains("driver's " + ports.controllerPort()), e.getMessage());
+    assertTrue(e.getMessage().contains(range), e.getMessage());
 
     // the job was cancelled, and a new run trains normally in the same JVM
     TinyModel fresh = new TinyModel(6, 8, 4);

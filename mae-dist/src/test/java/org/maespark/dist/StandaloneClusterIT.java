@@ -175,7 +175,14 @@ class StandaloneClusterIT {
     Instant start = Instant.now();
     awaitFile(p, name, ckpt.resolve("latest"));
     // Epoch 1 is published; kill once epoch 2 is a few steps in (the trainer logs every step).
+    Instant deadline = Instant.now().plusSeconds(JOB_LIMIT_S);
     while (count(cluster.logFile(name), "epoch 2 step") < 3 && p.isAlive()) {
+      if (Instant.now().isAfter(deadline)) {
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
+        throw new AssertionError(
+            name + ": epoch 2 not 3 steps in after " + JOB_LIMIT_S + " s:\n" + tail(name));
+      }
       Thread.sleep(100);
     }
     List<ProcessHandle> executors = cluster.executors();
@@ -336,7 +343,10 @@ class StandaloneClusterIT {
         throw new AssertionError(name + " ended before writing " + file + ":\n" + tail(name));
       }
       if (Instant.now().isAfter(deadline)) {
-        throw new AssertionError(name + ": no " + file + " after " + JOB_LIMIT_S + " s");
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
+        throw new AssertionError(
+            name + ": no " + file + " after " + JOB_LIMIT_S + " s:\n" + tail(name));
       }
       Thread.sleep(200);
     }

@@ -9,7 +9,7 @@
 #   ND4J_CLASSIFIER=linux-x86_64-onednn-avx2 # another nd4j-native build (must be in ~/.m2)
 #   MVN_ARGS=-Pcuda                          # another backend (see cuda-check.sh)
 #   JAVA_OPTS=...                            # extra JVM options of the DL4J runs
-#   BLAS=bundled                             # ND4J's own OpenBLAS (default: the host's, as deploy/bin/mae)
+#   BLAS=openblas                            # the host's libopenblas.so.0 instead of ND4J's own (MAE_BLAS)
 #
 # Prints one line per measurement:
 #   BENCH config=<name> variant=<asym|full> batch=<n> img_per_s=<x> peak_rss_mib=<y> ...
@@ -23,7 +23,7 @@ CONFIGS="${CONFIGS:-tiny-32,fmnist-28,vit-b-224}"
 VARIANTS="${VARIANTS:-asym,full}"
 REF="${REF:-$root/../shared/reference}"
 THREADS="${THREADS:-$(nproc)}"
-BLAS="${BLAS:-openblas}"
+BLAS="${BLAS:-bundled}"
 blas_opt=""
 [[ "$BLAS" == bundled ]] || blas_opt="-Dorg.bytedeco.openblas.load=$BLAS"
 # 2-core machines: OpenMP threads must not spin against OpenBLAS's (bench_ref notes)

@@ -155,10 +155,8 @@ class EndToEndIT {
 
   @Test
   void badArgumentsExitOneWithOneLineBeforeSparkStarts() {
-    StringWriter err = new StringWriter();
-    int rc =
-        Main.execute(
-            new PrintWriter(err),
+    String msg =
+        refused(
             "pretrain",
             "--dataset",
             "/nonexistent",
@@ -166,46 +164,21 @@ class EndToEndIT {
             "/tmp/x",
             "--set",
             "train.epocs=3");
-    assertEquals(1, rc);
-    String msg = err.toString().trim();
     assertTrue(msg.startsWith("mae: unknown config key 'train.epocs'"), msg);
     assertEquals(1, msg.lines().count(), msg);
 
-    err = new StringWriter();
-    rc =
-        Main.execute(
-            new PrintWriter(err),
-            "data-prep",
-            "--input",
-            "/nonexistent/tree",
-            "--output",
-            "/tmp/o");
-    assertEquals(1, rc); // data-prep's own command, mounted in the one CLI
-    assertTrue(err.toString().contains("/nonexistent/tree"), err.toString());
+    // data-prep's own command, mounted in the one CLI
+    msg = refused("data-prep", "--input", "/nonexistent/tree", "--output", "/tmp/o");
+    assertTrue(msg.contains("/nonexistent/tree"), msg);
 
-    err = new StringWriter();
-    rc = Main.execute(new PrintWriter(err), "pretrain", "--set", "train.epochs=3");
-    assertEquals(1, rc);
-    assertTrue(err.toString().contains("--dataset"), err.toString());
+    msg = refused("pretrain", "--set", "train.epochs=3");
+    assertTrue(msg.contains("--dataset"), msg);
 
-    err = new StringWriter();
-    rc =
-        Main.execute(
-            new PrintWriter(err),
-            "pretrain",
-            "--dataset",
-            "/x",
-            "--checkpoints",
-            "/y",
-            "--set",
-            "train.blr=fast");
-    assertEquals(1, rc);
-    assertTrue(err.toString().contains("'train.blr' = 'fast'"), err.toString());
+    msg = refused("pretrain", "--dataset", "/x", "--checkpoints", "/y", "--set", "train.blr=fast");
+    assertTrue(msg.contains("'train.blr' = 'fast'"), msg);
 
-    err = new StringWriter();
-    rc =
-        Main.execute(
-            new PrintWriter(err),
+    msg =
+        refused(
             "pretrain",
             "--dataset",
             "/x",
@@ -213,7 +186,13 @@ class EndToEndIT {
             "/y",
             "--set",
             "train.sharing_stall_timeout_s=0");
-    assertEquals(1, rc);
-    assertTrue(err.toString().contains("'train.sharing_stall_timeout_s' = 0"), err.toString());
+    assertTrue(msg.contains("'train.sharing_stall_timeout_s' = 0"), msg);
+  }
+
+  /** Runs the CLI with {@code args}, asserts exit code 1, returns what it wrote to stderr. */
+  private static String refused(String... args) {
+    StringWriter err = new StringWriter();
+    assertEquals(1, Main.execute(new PrintWriter(err), args));
+    return err.toString().trim();
   }
 }

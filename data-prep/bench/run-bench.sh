@@ -6,10 +6,11 @@
 # TREES: trees under WORK_DIR to measure (default "photos photos-large"; other names must exist).
 # CLASSES: data-prep's compiled classes to measure instead of this checkout's (for before/after:
 # copy data-prep/target/classes and test-classes of the old build away, pass "DIR/classes:DIR/test-classes").
-# REPEATS: runs of each job, medians reported (default 3). JFR=1: record a JFR profile of the
-# job runs into WORK_DIR/<tree>.jfr (`jfr print --events jdk.ExecutionSample` or `jfr summary`).
+# REPEATS: runs of each job, medians reported (default 3); WARMUPS: untimed runs of the whole tree
+# first (default 2: Spark's code is JIT-compiled over the first runs; jit_s says what remains).
+# JFR=1: record a JFR profile of the job runs into WORK_DIR/<tree>.jfr (`jfr print --events jdk.ExecutionSample` or `jfr summary`).
 # Per tree, one line: BENCH_DATAPREP tree= files= djpeg_per_s= record_per_s= job_per_s=
-# job_fixed_s= start_s= digest= (job_per_s: marginal rate of the whole job on local[1];
+# job_fixed_s= start_s= jit_s= digest= (job_per_s: marginal rate of the whole job on local[1];
 # job_fixed_s: CPU of the same job on a one-file tree; start_s: Spark start + first job).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -41,7 +42,8 @@ for tree in $TREES; do
   [ "${JFR:-0}" = 1 ] && PROFILE=("-XX:StartFlightRecording=filename=$WORK/$tree.jfr,settings=profile")
   rm -rf "$WORK/out-$tree"
   java -Xmx4g $OPENS "${PROFILE[@]}" -Dbench.tree="$tree" -Dbench.djpeg="$djpeg" \
-    -Dbench.repeats="${REPEATS:-3}" -cp "$CP" org.maespark.data.bench.DataPrepBench \
+    -Dbench.repeats="${REPEATS:-3}" -Dbench.warmups="${WARMUPS:-2}" -cp "$CP" \
+    org.maespark.data.bench.DataPrepBench \
     "$WORK/$tree" "$WORK/out-$tree" 2>/dev/null | grep -P '\t|^BENCH_DATAPREP'
   rm -rf "$WORK/out-$tree"
 done

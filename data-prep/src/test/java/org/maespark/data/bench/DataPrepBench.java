@@ -25,12 +25,14 @@ import org.maespark.data.RejectException;
  * into its fixed cost (the same job on a one-file copy of the tree) and its marginal rate per file
  * (the CPU the whole tree costs beyond that fixed cost, over the files beyond the first). Each job
  * runs {@code bench.repeats} times, one-file and whole tree interleaved so that a busy spell of the
- * shared machine touches both; the medians are reported.
+ * shared machine touches both, after {@code bench.warmups} untimed runs of the whole tree; the
+ * medians are reported. {@code jit_s}: JIT compilation during a timed run, Spark's code warming up
+ * (it falls with every run; a long job pays it once per executor JVM), included in the job's CPU.
  *
  * <p>Prints one tab-separated line per measurement and one machine-readable line, {@code
  * BENCH_DATAPREP tree=.. files=.. djpeg_per_s=.. record_per_s=.. job_per_s=.. job_fixed_s=..
- * start_s=.. digest=..}; data-prep/bench/run-bench.sh passes djpeg's rate on the same files in
- * {@code -Dbench.djpeg} and the tree's name in {@code -Dbench.tree}.
+ * start_s=.. jit_s=.. digest=..}; data-prep/bench/run-bench.sh passes djpeg's rate on the same
+ * files in {@code -Dbench.djpeg} and the tree's name in {@code -Dbench.tree}.
  *
  * <pre>DataPrepBench TREE OUT_DIR [key=value ...]</pre>
  */
@@ -41,6 +43,7 @@ public final class DataPrepBench {
     Path tree = Path.of(args[0]);
     Path out = Path.of(args[1]);
     int repeats = Integer.getInteger("bench.repeats", 3);
+    int warmups = Integer.getInteger("bench.warmups", 2);
     Settings settings = Settings.load(null, List.of(args).subList(2, args.length));
     DataPrepConfig config = DataPrepConfig.fromSettings(settings);
     settings.requireAllKnown();
@@ -80,20 +83,25 @@ public final class DataPrepBench {
     job.run(one.toString(), out.resolve("cold").toString(), true);
     // JVM start before main() is not in this figure: the time to a first job, once per process
     double startS = (processCpuNanos() - start0) / 1e9;
-    job.run(tree.toString(), out.resolve("warmup").toString(), true);
+    for (int w = 0; w < warmups; w++) { // Spark's own code is still being JIT-compiled
+      job.run(tree.toString(), out.resolve("warmup").toString(), true);
+    }
 
     Map<String, Double> threads0 = threadCpuSeconds();
     double[] fixed = new double[repeats];
     double[] whole = new double[repeats];
     double[] wall = new double[repeats];
+    double[] jit = new double[repeats];
     DatasetManifest m = null;
     for (int r = 0; r < repeats; r++) {
       fixed[r] = cpuOf(() -> job.run(one.toString(), out.resolve("one").toString(), true));
       long t = System.nanoTime();
+      long jit0 = compileMillis();
       DatasetManifest[] got = new DatasetManifest[1];
       whole[r] =
           cpuOf(() -> got[0] = job.run(tree.toString(), out.resolve("timed").toString(), true));
       wall[r] = (System.nanoTime() - t) / 1e9;
+      jit[r] = (compileMillis() - jit0) / 1e3;
       if (m != null && !m.digest().equals(got[0].digest())) {
         throw new IllegalStateException("digest changed between runs of the same job");
       }
@@ -131,7 +139,7 @@ public final class DataPrepBench {
     System.out.printf(
         Locale.ROOT,
         "BENCH_DATAPREP tree=%s files=%d djpeg_per_s=%s record_per_s=%.1f job_per_s=%.1f"
-            + " job_fixed_s=%.2f start_s=%.2f digest=%s%n",
+            + " job_fixed_s=%.2f start_s=%.2f jit_s=%.2f digest=%s%n",
         System.getProperty("bench.tree", tree.getFileName().toString()),
         n,
         System.getProperty("bench.djpeg", "na"),
@@ -139,7 +147,13 @@ public final class DataPrepBench {
         marginal,
         fixedS,
         startS,
+        median(jit),
         m.digest());
+  }
+
+  /** Time the JIT compilers have spent so far: what of a timed run is still warm-up. */
+  private static long compileMillis() {
+    return java.lang.management.ManagementFactory.getCompilationMXBean().getTotalCompilationTime();
   }
 
   /**

@@ -22,8 +22,9 @@ if [ ! -d "$TREE" ]; then
     --per-class "${PER_CLASS:-1280}" --val "${VAL:-50000}"
   echo "generated in $(( $(date +%s) - t0 )) s"
 fi
-[ -n "${CLASSES:-}" ] || mvn -B -ntp -q -pl data-prep -am compile
-mvn -B -ntp -q -pl data-prep dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$WORK/cp.txt"
+# one reactor call: data-prep's project dependencies (mae-conf) resolve to their build folders
+mvn -B -ntp -q -pl data-prep -am compile dependency:build-classpath -Dmdep.includeScope=test \
+  -Dmdep.outputFile="$WORK/cp.txt"
 CP="${CLASSES:-data-prep/target/classes}:$(cat "$WORK/cp.txt")"
 OPENS="--add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/java.lang.invoke=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED"
 SETS=()

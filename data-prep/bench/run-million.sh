@@ -9,8 +9,9 @@
 # CLASSES: data-prep's compiled classes to run instead of this checkout's (as in run-bench.sh).
 # KEEP=1 keeps the tree and the output; by default both are deleted at the end.
 # Prints: BENCH_MILLION files= list_s= total_s= cpu_s= heap_peak_mib= cached_listing_mib=
-#   train_shards= val_shards= shard_mib= (list_s: listing + the one pass counting it, from the
-#   job's log; heap_peak_mib: most heap in use after a GC, driver and local executors together).
+#   shuffle_mib= train_shards= val_shards= shard_mib= (list_s: listing + the one pass counting it,
+#   from the job's log; heap_peak_mib: most heap in use after a GC, driver and local executors
+#   together; shuffle_mib: what the shuffles wrote, from Spark's event log).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 WORK=${1:-${TMPDIR:-/tmp}/mae-data-prep-million}
@@ -29,11 +30,13 @@ CP="${CLASSES:-data-prep/target/classes}:$(cat "$WORK/cp.txt")"
 OPENS="--add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/java.lang.invoke=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED"
 SETS=()
 for kv in ${SETTINGS:-data.image_size=32 data.patch=8}; do SETS+=(--set "$kv"); done
-rm -rf "$WORK/out" "$WORK/run.jfr"
+rm -rf "$WORK/out" "$WORK/run.jfr" "$WORK/events"
+mkdir -p "$WORK/events"
 t0=$(date +%s.%N)
 /usr/bin/time -f '%e s wall %U s user %S s sys %M KiB max RSS' -o "$WORK/time.txt" \
   java -Xmx"${HEAP:-6g}" $OPENS -XX:StartFlightRecording=filename="$WORK/run.jfr",settings=default \
   -Dspark.driver.host=127.0.0.1 -Dspark.driver.bindAddress=127.0.0.1 -Dspark.ui.enabled=false \
+  -Dspark.eventLog.enabled=true -Dspark.eventLog.dir="file://$WORK/events" \
   -Dspark.serializer=org.apache.spark.serializer.KryoSerializer \
   -Dspark.kryo.registrator=org.maespark.data.RecordKryoRegistrator \
   -cp "$CP" org.maespark.data.DataPrepMain --master "${MASTER:-local[2]}" \
@@ -62,12 +65,20 @@ sizes = []
 for split in man['splits']:
     for sh in man['splits'][split]['shards']:
         sizes.append(os.path.getsize(os.path.join(work, 'out', split, sh['file'])))
+shuffle = 0  # bytes the shuffles wrote: the file names moved to their shards (and the counts)
+for name in os.listdir(os.path.join(work, 'events')):
+    for line in open(os.path.join(work, 'events', name)):
+        e = json.loads(line)
+        if e.get('Event') == 'SparkListenerTaskEnd':
+            shuffle += e.get('Task Metrics', {}).get('Shuffle Write Metrics', {}).get(
+                'Shuffle Bytes Written', 0)
 cpu = re.search(r'([\d.]+) s user ([\d.]+) s sys', open(os.path.join(work, 'time.txt')).read())
 print('BENCH_MILLION files=%d rows=%d list_s=%s total_s=%.0f cpu_s=%.0f heap_peak_mib=%.0f'
-      ' cached_listing_mib=%s train_shards=%d val_shards=%d shard_mib=%.1f digest=%s' % (
+      ' cached_listing_mib=%s shuffle_mib=%.1f train_shards=%d val_shards=%d shard_mib=%.1f'
+      ' digest=%s' % (
           man['input_files'], man['input_files'] - man['rejects'],
           (listed - start) if listed else 'na', t1 - t0, float(cpu.group(1)) + float(cpu.group(2)),
-          peak / 2**20, cached[0] if cached else 'na',
+          peak / 2**20, cached[0] if cached else 'na', shuffle / 2**20,
           len(man['splits'].get('train', {}).get('shards', [])),
           len(man['splits'].get('val', {}).get('shards', [])),
           sum(sizes) / max(1, len(sizes)) / 2**20, man['digest']))

@@ -30,6 +30,7 @@ final class ResidentWorker extends ParameterAveragingTrainingWorker {
 
   @Override
   public ComputationGraph getInitialModelGraph() {
+    TaskThreads.apply();
     return WorkerModels.take(modelKey, round.getValue());
   }
 

@@ -8,7 +8,8 @@
 # copy data-prep/target/classes and test-classes of the old build away, pass "DIR/classes:DIR/test-classes").
 # REPEATS: runs of each job, medians reported (default 3); WARMUPS: untimed runs of the whole tree
 # first (default 2: Spark's code is JIT-compiled over the first runs; jit_s says what remains).
-# JFR=1: record a JFR profile of the job runs into WORK_DIR/<tree>.jfr (`jfr print --events jdk.ExecutionSample` or `jfr summary`).
+# JFR=1: record a JFR profile of the job runs into WORK_DIR/<tree>.jfr
+# (`jfr print --events jdk.ExecutionSample` or `jfr summary`).
 # Per tree, one line: BENCH_DATAPREP tree= files= djpeg_per_s= record_per_s= job_per_s=
 # job_fixed_s= start_s= jit_s= digest= (job_per_s: marginal rate of the whole job on local[1];
 # job_fixed_s: CPU of the same job on a one-file tree; start_s: Spark start + first job).

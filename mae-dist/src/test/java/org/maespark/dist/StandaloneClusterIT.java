@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -123,33 +124,6 @@ class StandaloneClusterIT {
   }
 
   @Test
-  @Order(50)
-  void experiment() throws Exception {
-    String variants = System.getProperty("mae.gs.variants");
-    if (variants == null) return;
-    pretrainToTheEnd(PA);
-    int i = 0;
-    for (String v : variants.split(";")) {
-      Path ckpt = work.resolve("exp-" + (++i));
-      List<String> args = new ArrayList<>(List.of("pretrain", "--config", PRESET.toString()));
-      for (String setting : recipe(GS)) args.addAll(List.of("--set", setting));
-      for (String setting : v.split(",")) args.addAll(List.of("--set", setting));
-      args.addAll(List.of("--dataset", dataset().toString(), "--checkpoints", ckpt.toString()));
-      Instant start = Instant.now();
-      Process p =
-          cluster.submit(
-              "exp-" + i,
-              REPO.resolve("deploy/bin/mae-submit"),
-              Map.of("MAE_JAR", JAR.toString()),
-              SMALL_EXECUTORS,
-              args);
-      Job j = Job.await("exp-" + i, p, start);
-      REPORT.append(v + " rc=" + j.rc + " " + Arrays.toString(valLosses(ckpt)) + "\n");
-      Files.writeString(work.resolve("exp-report.txt"), REPORT);
-    }
-  }
-
-  @Test
   @Order(5)
   void evaluateAndNotebookOnTheTrainedCheckpoint() throws Exception {
     Path ckpt = work.resolve("ckpt-parameter_averaging");
@@ -228,22 +202,23 @@ class StandaloneClusterIT {
     Process p = startPretrain(name, trainer, ckpt);
     Instant start = Instant.now();
     awaitFile(p, name, ckpt.resolve("latest"));
-    // Epoch 1 is published; kill once epoch 2 is a few steps in (the driver logs after every
-    // round: each step when averaging, every GS_STEPS_PER_FIT steps when sharing).
-    int rounds = trainer.equals(GS) ? 1 : 3;
+    // Epoch 1 is published; kill once epoch 2 is a few steps in: averaging logs every step, while
+    // gradient sharing trains the epoch in one fit, the first stage of two tasks after the
+    // checkpoint (the stages before it read and shuffle the epoch's data in one task).
+    Predicate<String> inEpoch2 =
+        trainer.equals(GS)
+            ? log -> {
+              int published = log.indexOf("epoch-00001 written");
+              return published >= 0 && log.indexOf("Starting task 1.0 in stage", published) >= 0;
+            }
+            : log -> count(log, "epoch 2 step") >= 3;
     Instant deadline = Instant.now().plusSeconds(JOB_LIMIT_S);
-    while (count(cluster.logFile(name), "epoch 2 step") < rounds && p.isAlive()) {
+    while (!inEpoch2.test(Files.readString(cluster.logFile(name))) && p.isAlive()) {
       if (Instant.now().isAfter(deadline)) {
         p.descendants().forEach(ProcessHandle::destroyForcibly);
         p.destroyForcibly();
         throw new AssertionError(
-            name
-                + ": epoch 2 not "
-                + rounds
-                + " rounds in after "
-                + JOB_LIMIT_S
-                + " s:\n"
-                + tail(name));
+            name + ": epoch 2 not under way after " + JOB_LIMIT_S + " s:\n" + tail(name));
       }
       Thread.sleep(100);
     }
@@ -294,14 +269,18 @@ class StandaloneClusterIT {
   static final String GS = "gradient_sharing";
   static final int EPOCHS = 4;
 
-  /** Steps of a gradient-sharing fit, between two re-syncs of the workers with the driver. */
-  static final int GS_STEPS_PER_FIT = 6;
+  /**
+   * Steps of a gradient-sharing fit, between two re-syncs of the workers with the driver: one fit
+   * per epoch of the preset's 12 steps. Each re-sync drops what the workers have not yet sent (the
+   * residual below the threshold): measured here, 6 steps per fit trailed averaging by 2.6% after
+   * epoch 1 and 1.9% at the end, 12 led by 2.0% and 0.2%.
+   */
+  static final int GS_STEPS_PER_FIT = 12;
 
   /**
    * The recipe every pretraining run here uses, on top of the cluster preset: a learning rate that
    * learns within {@link #EPOCHS} epochs of 12 steps. Averaging after every step; gradient sharing
-   * re-synced twice per epoch, so that its workers train apart for several steps and a fault can
-   * strike between two rounds of an epoch.
+   * with {@link #GS_STEPS_PER_FIT} steps per fit.
    */
   static List<String> recipe(String trainer) {
     return List.of(
@@ -458,8 +437,7 @@ class StandaloneClusterIT {
     }
   }
 
-  private static int count(Path log, String needle) throws IOException {
-    String text = Files.readString(log);
+  private static int count(String text, String needle) {
     int n = 0;
     for (int i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + 1)) {
       n++;

@@ -15,8 +15,8 @@ import org.nd4j.parameterserver.distributed.enums.ExecutionMode;
  * run. The driver trains the same way as with parameter averaging: per fit an RDD of {@code
  * workers} partitions holding {@code train.averaging_frequency} minibatches each, in order; here
  * that count is the number of steps between re-syncs of the workers with the driver (one fit).
- * Workers exchange sparse updates after every step, so a larger count costs no accuracy, only a
- * wider window for lost in-flight updates; fewer, longer fits are also cheaper.
+ * Workers exchange sparse updates after every step, and each re-sync drops what they have not sent
+ * yet (the residual below the threshold), so fewer, longer fits learn better as well as cost less.
  *
  * <pre>
  * GradientSharing gs = GradientSharing.forRun(sparkConf, train, sharing, workers, recipe);

@@ -29,10 +29,11 @@ import org.slf4j.LoggerFactory;
  * <p>Per fit it: broadcasts the driver's current parameters and updater state afresh (DL4J
  * broadcasts once per master and keeps that broadcast); makes every worker restart from them at the
  * fit's global step ({@link DriverSyncListener}); runs the fit under a Spark job group watched by a
- * {@link StallWatchdog}; after the fit waits until no update is in flight to the driver, applies
- * what arrived, and advances the driver's step by {@code stepsPerFit} (DL4J's shared master leaves
- * the driver's iteration count untouched, which the LR schedule and checkpoints read) and reports
- * the workers' mean last loss as the fit's score.
+ * {@link StallWatchdog} and by {@link MeshMembers} (a lost executor ends the run); after the fit
+ * waits until no update is in flight to the driver, applies what arrived, and advances the driver's
+ * step by {@code stepsPerFit} (DL4J's shared master leaves the driver's iteration count untouched,
+ * which the LR schedule and checkpoints read) and reports the workers' mean last loss as the fit's
+ * score.
  */
 final class SyncedSharedTrainingMaster extends SharedTrainingMaster {
   private static final Logger LOG = LoggerFactory.getLogger(SyncedSharedTrainingMaster.class);
@@ -41,10 +42,14 @@ final class SyncedSharedTrainingMaster extends SharedTrainingMaster {
   /** No update for this long after a cluster fit means none is in flight. */
   static final Duration SETTLE = Duration.ofMillis(500);
 
+  /** Prefix of the Spark job group of every fit. */
+  private static final String GROUP = "mae-gradient-sharing-";
+
   private final int stepsPerFit;
   private final Duration stallTimeout;
   private final int executorPorts;
   private final transient UpdateCounter updates = new UpdateCounter();
+  private transient MeshMembers mesh;
   private transient boolean counting;
   private transient FitSync next;
   private transient long fits;
@@ -102,7 +107,15 @@ final class SyncedSharedTrainingMaster extends SharedTrainingMaster {
       counting = true;
     }
     JavaSparkContext jsc = graph.getSparkContext();
-    String group = "mae-gradient-sharing-" + fit.fitId();
+    if (mesh == null) {
+      mesh = new MeshMembers(GROUP + trainingMasterUID + "/");
+      jsc.sc().addSparkListener(mesh);
+    }
+    if (mesh.lost() != null) {
+      throw executorLost(fit, null);
+    }
+    String group = GROUP + fit.fitId();
+    mesh.onLoss(() -> jsc.cancelJobGroup(group));
     jsc.setJobGroup(group, "gradient sharing, epoch " + (fit.epoch() + 1), true);
     StallWatchdog dog =
         new StallWatchdog(
@@ -122,14 +135,21 @@ final class SyncedSharedTrainingMaster extends SharedTrainingMaster {
         ModelParameterServer.getInstance().shutdown();
         throw stalled(fit, e);
       }
+      if (mesh.lost() != null) {
+        throw executorLost(fit, e);
+      }
       throw e;
     } finally {
+      mesh.onLoss(() -> {});
       dog.close();
       jsc.clearJobGroup();
       next = null;
     }
     if (!jsc.isLocal()) {
       settle();
+    }
+    if (mesh.lost() != null) { // Spark ran the lost task again elsewhere and the fit completed
+      throw executorLost(fit, null);
     }
     getUpdatesConsumer().flush();
     if (updates.count() == updatesBefore) {
@@ -148,6 +168,19 @@ final class SyncedSharedTrainingMaster extends SharedTrainingMaster {
     // DL4J's shared master sets the score on the graph but not on the SparkComputationGraph,
     // whose getScore() the driver reads (parameter averaging sets both)
     graph.setScore(g.score());
+  }
+
+  /** Fails the run: its mesh lost a member (see {@link MeshMembers} for why it cannot go on). */
+  private GradientSharingStalledException executorLost(FitSync fit, Throwable cause) {
+    ModelParameterServer.getInstance().shutdown();
+    return new GradientSharingStalledException(
+        String.format(
+            "gradient sharing lost %s in epoch %d (steps %d-%d): DL4J's update mesh does not take a"
+                + " replacement executor in, so this fit was cancelled and not checkpointed. The last"
+                + " complete checkpoint is intact; rerun with --resume auto to continue from it in a"
+                + " fresh application",
+            mesh.lost(), fit.epoch() + 1, fit.firstStep(), fit.firstStep() + stepsPerFit - 1),
+        cause);
   }
 
   private int controllerPort() {

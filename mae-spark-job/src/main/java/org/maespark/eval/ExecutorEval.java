@@ -17,6 +17,7 @@ import org.maespark.model.MaeConfig;
 import org.maespark.model.MaeModel;
 import org.maespark.model.MaeWeights;
 import org.maespark.model.SafeTensors;
+import org.maespark.train.TaskThreads;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -26,6 +27,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * safetensors file whose metadata carries the {@code model.*} shape) and returns only what the
  * driver needs: feature vectors, raw-pixel vectors, sums of the validation loss, or the k nearest
  * training rows of every validation row. Images are the centre view, normalised as in training.
+ * Each task runs ND4J and BLAS on its own cores ({@link TaskThreads}), as training tasks do.
  */
 final class ExecutorEval {
   private ExecutorEval() {}
@@ -53,6 +55,7 @@ final class ExecutorEval {
       JavaRDD<TrainRow> rows, Broadcast<byte[]> weights, Augmenter centre, int batch) {
     return rows.mapPartitions(
         it -> {
+          TaskThreads.apply();
           MaeModel m = model(weights.value());
           List<Vector> out = new ArrayList<>();
           for (List<TrainRow> b : batches(it, batch)) {
@@ -79,6 +82,7 @@ final class ExecutorEval {
       long maskSeed) {
     return rows.mapPartitions(
             it -> {
+              TaskThreads.apply();
               MaeModel m = model(weights.value());
               double sum = 0;
               long n = 0;
@@ -103,6 +107,7 @@ final class ExecutorEval {
     return train
         .mapPartitions(
             it -> {
+              TaskThreads.apply();
               INDArray va = Knn.l2normalize(slice(val.value(), from, to)); // [M, d]
               Neighbours nb = new Neighbours((int) va.size(0), k);
               List<Vector> part = new ArrayList<>(chunk);

@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -191,8 +189,8 @@ class EndToEndIT {
 
   /** Runs the CLI with {@code args}, asserts exit code 1, returns what it wrote to stderr. */
   private static String refused(String... args) {
-    StringWriter err = new StringWriter();
-    assertEquals(1, Main.execute(new PrintWriter(err), args));
-    return err.toString().trim();
+    CliRun run = CliRun.of(args);
+    assertEquals(1, run.rc(), run.err());
+    return run.err();
   }
 }

@@ -3,8 +3,6 @@ package org.maespark.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,10 +21,9 @@ class OutputSafetyTest {
   private String err;
 
   private int mae(String... args) {
-    StringWriter e = new StringWriter();
-    int rc = Main.execute(new PrintWriter(e, true), args);
-    err = e.toString().strip();
-    return rc;
+    CliRun run = CliRun.of(args);
+    err = run.err();
+    return run.rc();
   }
 
   private Path userFolder(String name) throws Exception {

@@ -10,8 +10,6 @@ import com.amazonaws.services.s3.model.ListObjectsV2Request;
 import com.amazonaws.services.s3.model.ListObjectsV2Result;
 import com.amazonaws.services.s3.model.S3ObjectSummary;
 import java.io.InputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -364,10 +362,9 @@ class S3ObjectStoreIT {
 
   /** Runs a command in this JVM that must fail in one line naming {@code uri}; the line. */
   private static String refused(String uri, String... args) {
-    StringWriter err = new StringWriter();
-    int rc = Main.execute(new PrintWriter(err), args);
-    String msg = err.toString().strip();
-    assertEquals(1, rc, String.join(" ", args) + ": " + msg);
+    CliRun run = CliRun.of(args);
+    String msg = run.err();
+    assertEquals(1, run.rc(), String.join(" ", args) + ": " + msg);
     assertEquals(1, msg.lines().count(), "one line: " + msg);
     assertTrue(msg.startsWith("mae: ") && msg.contains(uri), uri + " not named: " + msg);
     assertFalse(msg.contains(SECRET), msg);

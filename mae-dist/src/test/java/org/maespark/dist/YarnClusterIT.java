@@ -19,6 +19,10 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.hdfs.HdfsConfiguration;
@@ -99,6 +103,10 @@ class YarnClusterIT {
 
     YarnConfiguration conf = new YarnConfiguration(dfs.getConfiguration(0));
     // Room for the ApplicationMaster and two 1 GiB executors (+ overhead) on one NodeManager.
+    // MiniYARNCluster gives its NodeManagers this key's value (default 4096) as their memory,
+    // whatever NM_PMEM_MB says: at 4 GiB a cluster-mode driver (1408 MiB) left room for one
+    // executor only.
+    conf.setInt("yarn.minicluster.yarn.nodemanager.resource.memory-mb", 8192);
     conf.setInt(YarnConfiguration.NM_PMEM_MB, 8192);
     conf.setInt(YarnConfiguration.NM_VCORES, 4);
     conf.setInt(YarnConfiguration.RM_SCHEDULER_MINIMUM_ALLOCATION_MB, 256);
@@ -284,7 +292,7 @@ class YarnClusterIT {
     if (dataset == null) {
       try {
         Instant copy = Instant.now();
-        fs.copyFromLocalFile(hp(REPO.resolve("samples/fmnist").toUri().toString()), hp("/fmnist"));
+        copyToHdfs(REPO.resolve("samples/fmnist"), "/fmnist");
         double copyS = Duration.between(copy, Instant.now()).toMillis() / 1e3;
         String out = hdfs + "/dataset";
         YarnSubmission prep =
@@ -326,6 +334,7 @@ class YarnClusterIT {
         run.succeeds(JOB_LIMIT_S);
         assertTrue(
             run.driverLogText().contains("pretrain: 2 epochs done"), "finished:\n" + run.tails());
+        assertEquals(3, run.containers(), "the driver and two executors, each in a container");
         Path local = fetchCheckpoints(ckpt);
         assertEquals(List.of("epoch-00001", "epoch-00002"), Checkpoints.verify(local));
         REPORT.append(String.format("pretrain 2 epochs (cluster mode): %.0f s%n", run.seconds()));
@@ -439,6 +448,35 @@ class YarnClusterIT {
         .filter(r -> r.getApplicationId().toString().equals(appId))
         .findFirst()
         .orElseThrow(() -> new AssertionError("YARN does not know " + appId));
+  }
+
+  /**
+   * Copies a local folder to HDFS, eight files at a time: each file's close waits for the
+   * DataNode's block report, so one at a time the 2,300 sample files take most of a minute.
+   */
+  private static void copyToHdfs(Path from, String to) throws Exception {
+    List<Path> files;
+    try (var s = Files.walk(from)) {
+      files = s.filter(Files::isRegularFile).toList();
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      List<Future<?>> copies = new ArrayList<>();
+      for (Path f : files) {
+        String target = to + "/" + from.relativize(f).toString().replace(File.separatorChar, '/');
+        copies.add(
+            pool.submit(
+                () -> {
+                  fs.copyFromLocalFile(hp(f.toUri().toString()), hp(target));
+                  return null;
+                }));
+      }
+      for (Future<?> c : copies) {
+        c.get(JOB_LIMIT_S, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
   }
 
   /** Copies a checkpoint root from HDFS to the work folder (no .crc files) for checking. */

@@ -115,6 +115,20 @@ final class YarnSubmission {
     return s.toString();
   }
 
+  /** How many containers this application has had (the NodeManager's log folders for them). */
+  long containers() throws Exception {
+    long n = 0;
+    for (Path dir : nodeManagerLogDirs) {
+      Path app = dir.resolve(appId(10));
+      if (Files.isDirectory(app)) {
+        try (var s = Files.list(app)) {
+          n += s.filter(Files::isDirectory).count();
+        }
+      }
+    }
+    return n;
+  }
+
   /** Waits until {@code condition} holds while the submission runs. */
   void awaitTrue(int limitS, String what, Check condition) throws Exception {
     Instant deadline = Instant.now().plusSeconds(limitS);

@@ -277,8 +277,8 @@ class YarnClusterIT {
     double[] diff = maxAbsDifference(reference, local, 2);
     REPORT.append(
         String.format(
-            "pretrain --resume auto after the kill: %.0f s; epoch 2 weights max |a-b| %.3g,"
-                + " optimizer state %.3g%n",
+            "pretrain --resume auto after the kill: %.0f s; epoch 2 weights max |a-b| %.1e,"
+                + " optimizer state %.1e%n",
             resumed.seconds(), diff[0], diff[1]));
   }
 

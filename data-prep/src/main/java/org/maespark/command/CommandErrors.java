@@ -22,6 +22,25 @@ import picocli.CommandLine;
 public final class CommandErrors {
   private CommandErrors() {}
 
+  /**
+   * Ends {@code main} with exit code {@code rc} -- except after a successful run inside YARN's
+   * ApplicationMaster (the driver in cluster deploy mode, where Spark sets the system property
+   * {@code spark.yarn.app.id}): there {@code main} must return, since the ApplicationMaster reports
+   * SUCCEEDED only when the user class's {@code main} has returned (and then ends the JVM itself);
+   * an exit before that, even with 0, leaves YARN to record the application as FAILED ("Shutdown
+   * hook called before final status was reported"). A failed run exits with its code everywhere.
+   */
+  public static void exit(int rc) {
+    if (mustExit(rc, System.getProperties())) {
+      System.exit(rc);
+    }
+  }
+
+  /** Whether {@link #exit} ends the JVM, in a JVM with these system properties. */
+  static boolean mustExit(int rc, java.util.Properties system) {
+    return rc != 0 || system.getProperty("spark.yarn.app.id") == null;
+  }
+
   /** Installs the handlers on {@code cl}, for a run with {@code args}. */
   public static CommandLine install(CommandLine cl, String program, String... args) {
     // read from the arguments: a parameter error leaves no parsed options to ask

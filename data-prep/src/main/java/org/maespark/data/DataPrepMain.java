@@ -13,7 +13,7 @@ public final class DataPrepMain {
   private DataPrepMain() {}
 
   public static void main(String[] args) {
-    System.exit(run(args));
+    CommandErrors.exit(run(args));
   }
 
   /** Parses and runs; returns the exit code. */

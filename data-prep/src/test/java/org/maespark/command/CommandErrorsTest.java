@@ -1,6 +1,7 @@
 package org.maespark.command;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -103,5 +104,17 @@ class CommandErrorsTest {
     assertEquals("config key 'k' = 'v': bad", CommandErrors.oneLine(e));
     assertEquals("first", CommandErrors.oneLine(new IllegalStateException("first\n\tat x.y(Z)")));
     assertEquals("NullPointerException", CommandErrors.oneLine(new NullPointerException()));
+  }
+
+  /** Inside YARN's ApplicationMaster a successful main returns; everything else exits. */
+  @Test
+  void mainReturnsAfterSuccessOnlyInsideTheYarnApplicationMaster() {
+    java.util.Properties am = new java.util.Properties();
+    am.setProperty("spark.yarn.app.id", "application_1_0001");
+    java.util.Properties elsewhere = new java.util.Properties();
+    assertFalse(CommandErrors.mustExit(0, am));
+    assertTrue(CommandErrors.mustExit(1, am));
+    assertTrue(CommandErrors.mustExit(0, elsewhere));
+    assertTrue(CommandErrors.mustExit(1, elsewhere));
   }
 }

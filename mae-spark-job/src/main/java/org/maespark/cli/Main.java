@@ -32,7 +32,7 @@ public final class Main implements Runnable {
   }
 
   public static void main(String[] args) {
-    System.exit(execute(args));
+    CommandErrors.exit(execute(args));
   }
 
   /** Runs the command line and returns the exit code (0 ok, 1 any error). */

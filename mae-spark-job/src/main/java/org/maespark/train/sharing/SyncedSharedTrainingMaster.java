@@ -95,6 +95,7 @@ final class SyncedSharedTrainingMaster extends SharedTrainingMaster {
     }
     FitSync fit = next;
     long updatesBefore = updates.count();
+    SharingTraffic trafficBefore = updates.traffic();
     AeronSettings.apply();
     prepareNetworkAndStuff(null, graph);
     if (!counting) {
@@ -132,6 +133,12 @@ final class SyncedSharedTrainingMaster extends SharedTrainingMaster {
       settle();
     }
     getUpdatesConsumer().flush();
+    LOG.info(
+        "gradient sharing: epoch {} steps {}-{}: {}",
+        fit.epoch() + 1,
+        fit.firstStep(),
+        fit.firstStep() + stepsPerFit - 1,
+        updates.traffic().since(trafficBefore));
     if (updates.count() == updatesBefore) {
       LOG.warn(
           "gradient sharing: no update reached the driver in epoch {} steps {}-{}; the driver's"
@@ -210,5 +217,10 @@ final class SyncedSharedTrainingMaster extends SharedTrainingMaster {
   /** Updates the driver has received in this run. */
   long updatesReceived() {
     return updates.count();
+  }
+
+  /** The encoded updates the driver has received in this run. */
+  SharingTraffic traffic() {
+    return updates.traffic();
   }
 }

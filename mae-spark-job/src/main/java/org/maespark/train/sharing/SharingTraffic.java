@@ -44,12 +44,16 @@ public record SharingTraffic(
 
   @Override
   public String toString() {
+    long sparse = updates - bitmapUpdates;
+    String what =
+        sparse == 0
+            ? updates == 0 ? "" : ", all bitmaps"
+            : String.format(", density %.2e", density())
+                + (bitmapUpdates == 0
+                    ? ""
+                    : " in the " + sparse + " sparse ones, " + bitmapUpdates + " bitmaps");
     return String.format(
-        "%d updates, %.3f MB encoded (%.1f kB per update), density %.2e%s",
-        updates,
-        bytes / 1e6,
-        bytesPerUpdate() / 1e3,
-        density(),
-        bitmapUpdates == 0 ? "" : " in the sparse ones, " + bitmapUpdates + " bitmaps");
+        "%d updates, %.3f MB encoded (%.1f kB per update)%s",
+        updates, bytes / 1e6, bytesPerUpdate() / 1e3, what);
   }
 }

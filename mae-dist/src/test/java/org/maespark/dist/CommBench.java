@@ -43,7 +43,8 @@ import java.util.stream.Stream;
  * <p>System properties as for the cluster tests: {@code mae.dist.jar}, {@code mae.repo.root},
  * {@code mae.spark.home}, {@code mae.jvm.opens}; {@code bench.dir} (work folder, datasets are kept
  * there between runs), {@code bench.worker_memory} (each worker's and executor's heap, e.g. 3g),
- * {@code bench.driver_memory}, {@code bench.rounds} (rounds to run, the first one not counted).
+ * {@code bench.driver_memory}, {@code bench.rounds} (rounds to run, the first one not counted),
+ * {@code bench.spark_conf} (extra {@code key=value,...} Spark settings for the pretrain job).
  */
 public final class CommBench {
   static final ObjectMapper JSON = new ObjectMapper();
@@ -90,7 +91,13 @@ public final class CommBench {
       Path ckpt = work.resolve("ckpt");
       Path props = work.resolve("pretrain.properties");
       Files.writeString(props, pretrainConfig(config, preset, trainer, af, rounds));
-      List<String> sparkArgs =
+      List<String> sparkArgs = new ArrayList<>();
+      for (String pair : System.getProperty("bench.spark_conf", "").split(",")) {
+        if (!pair.isBlank()) {
+          sparkArgs.addAll(List.of("--conf", pair.trim()));
+        }
+      }
+      sparkArgs.addAll(
           List.of(
               "--driver-memory",
               driverMemory,
@@ -103,7 +110,7 @@ public final class CommBench {
               "--conf",
               "spark.eventLog.dir=" + events.toUri(),
               "--conf",
-              "spark.eventLog.logBlockUpdates.enabled=true");
+              "spark.eventLog.logBlockUpdates.enabled=true"));
       Duration took =
           run(
               cluster,

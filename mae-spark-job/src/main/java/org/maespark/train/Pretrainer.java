@@ -182,8 +182,8 @@ public final class Pretrainer {
         metrics.put("sharing_updates", t.updates());
         metrics.put("sharing_bytes", t.bytes());
         metrics.put("sharing_bitmap_updates", t.bitmapUpdates());
-        if (t.bitmapUpdates() < t.updates()) {
-          metrics.put("sharing_density", t.density()); // over the sparse updates
+        if (t.updates() > 0) {
+          metrics.put("sharing_density", t.density());
         }
       }
       metrics.put("elapsed_s", elapsed);

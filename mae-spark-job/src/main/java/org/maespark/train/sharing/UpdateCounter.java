@@ -46,17 +46,31 @@ final class UpdateCounter implements UpdatesHandler {
   }
 
   private synchronized void record(INDArray encoded) {
-    long bytes = encoded.length() * encoded.dataType().width();
-    boolean bitmap =
-        encoded.length() < HEADER || encoded.getInt(3) != ThresholdCompression.FLEXIBLE_ENCODING;
+    if (encoded.length() < HEADER) {
+      return;
+    }
+    boolean bitmap = encoded.getInt(3) != ThresholdCompression.FLEXIBLE_ENCODING;
     SharingTraffic t = traffic;
     traffic =
         new SharingTraffic(
             t.updates() + 1,
-            t.bytes() + bytes,
+            t.bytes() + encoded.length() * encoded.dataType().width(),
             t.bitmapUpdates() + (bitmap ? 1 : 0),
-            t.sparseElements() + (bitmap ? 0 : encoded.getInt(0)),
-            t.sparseModelElements() + (bitmap ? 0 : encoded.getInt(1)));
+            t.elements() + (bitmap ? bitmapElements(encoded) : encoded.getInt(0)),
+            t.modelElements() + encoded.getInt(1));
+  }
+
+  /**
+   * Elements a bitmap update carries: each int after the header flags 16 elements in its low half
+   * (the high half holds their signs).
+   */
+  private static long bitmapElements(INDArray encoded) {
+    int[] words = encoded.data().asInt();
+    long n = 0;
+    for (int i = HEADER; i < words.length; i++) {
+      n += Integer.bitCount(words[i] & 0xFFFF);
+    }
+    return n;
   }
 
   @Override

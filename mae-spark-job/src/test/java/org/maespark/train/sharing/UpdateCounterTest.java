@@ -22,19 +22,23 @@ class UpdateCounterTest {
     SharingTraffic t = counter.traffic();
     assertEquals(1, t.updates());
     assertEquals(sparse.length() * 4, t.bytes(), "int32 array: header plus one index each");
-    assertEquals(3, t.sparseElements());
+    assertEquals(3, t.elements());
     assertEquals(0, t.bitmapUpdates());
     assertEquals(3 / 1000.0, t.density(), 1e-12);
 
-    // half the elements cross: a bitmap, 2 bits per element
+    // half the elements cross (|x| >= 0.5 of -1..1): a bitmap, 2 bits per element
     INDArray dense = Nd4j.linspace(-1, 1, 1000, DataType.FLOAT);
+    long crossing = 0;
+    for (int i = 0; i < 1000; i++) {
+      crossing += Math.abs(dense.getFloat(i)) >= 0.5f ? 1 : 0;
+    }
     INDArray bitmap = Nd4j.getExecutioner().bitmapEncode(dense, 0.5);
     counter.onNext(bitmap);
     SharingTraffic both = counter.traffic();
     assertEquals(2, both.updates());
     assertEquals(1, both.bitmapUpdates());
     assertEquals(t.bytes() + bitmap.length() * 4, both.bytes());
-    assertEquals(3 / 1000.0, both.density(), 1e-12, "density over the sparse updates only");
-    assertEquals(new SharingTraffic(1, bitmap.length() * 4, 1, 0, 0), both.since(t));
+    assertEquals(new SharingTraffic(1, bitmap.length() * 4, 1, crossing, 1000), both.since(t));
+    assertEquals((3 + crossing) / 2000.0, both.density(), 1e-12);
   }
 }

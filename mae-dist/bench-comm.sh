@@ -28,6 +28,7 @@ DRIVER_MEMORY="${DRIVER_MEMORY:-2g}"
 BENCH_DIR="${BENCH_DIR:-$root/mae-dist/target/comm-bench}"
 WRAP="${WRAP:-}"
 SPARK_CONF="${SPARK_CONF:-}" # extra key=value,... Spark settings for the pretrain jobs
+BATCH="${BATCH:-0}"           # batch per worker; 0: the bench's own per preset (32; ViTs 2)
 
 # the bench main lives in mae-dist's test sources, so CI compiles it and never runs it
 if [[ -z "${SKIP_BUILD:-}" ]]; then # SKIP_BUILD=1: run what is built already
@@ -46,6 +47,7 @@ for config in ${CONFIGS//,/ }; do
       -Dmae.spark.home="$root/mae-dist/spark-home/target/spark-home" -Dmae.jvm.opens="$opens" \
       -Dbench.dir="$BENCH_DIR" -Dbench.rounds="$ROUNDS" -Dbench.worker_memory="$WORKER_MEMORY" \
       -Dbench.driver_memory="$DRIVER_MEMORY" -Dbench.spark_conf="$SPARK_CONF" \
+      -Dbench.batch_per_worker="$BATCH" \
       org.maespark.dist.CommBench "$config" "$trainer" "$af" | grep -E '^BENCH_COMM' ||
       echo "BENCH_COMM config=$config trainer=$trainer af=$af FAILED (see $BENCH_DIR)"
   done

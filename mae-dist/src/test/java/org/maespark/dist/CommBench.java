@@ -376,11 +376,11 @@ public final class CommBench {
           JsonNode b = e.path("Block Updated Info");
           String executor = b.path("Block Manager ID").path("Executor ID").asText();
           long size = b.path("Memory Size").asLong() + b.path("Disk Size").asLong();
-          if (!executor.equals("driver")
-              && size > 0
-              && PIECE.matcher(b.path("Block ID").asText()).matches()) {
+          String block = b.path("Block ID").asText();
+          if (!executor.equals("driver") && size > 0 && PIECE.matcher(block).matches()) {
+            // a piece that leaves memory for disk is reported again: count it once
             for (int job : open) {
-              fetched.get(job).merge(executor, size, Long::sum);
+              fetched.get(job).merge(executor + " " + block, size, Math::max);
             }
           }
         }
@@ -403,11 +403,15 @@ public final class CommBench {
         case "SparkListenerJobEnd" -> {
           int job = e.path("Job ID").asInt();
           if (open.remove(job)) {
+            Map<String, Long> perExecutor = new HashMap<>();
+            fetched
+                .get(job)
+                .forEach((key, size) -> perExecutor.merge(key.split(" ")[0], size, Long::sum));
             out.add(
                 new Round(
                     job,
                     jobStage.get(job),
-                    List.copyOf(fetched.get(job).values()),
+                    List.copyOf(perExecutor.values()),
                     results.get(job),
                     shuffle.get(job),
                     results.get(job).size()));

@@ -31,7 +31,9 @@ public final class SparkSessions {
     }
     conf.set("spark.serializer", "org.apache.spark.serializer.KryoSerializer");
     conf.set("spark.kryo.registrator", KRYO_REGISTRATORS);
-    conf.setIfMissing("spark.kryoserializer.buffer.max", "1g");
+    // training results are whole parameter + optimizer-state vectors (deploy/conf/mae-spark.conf)
+    conf.setIfMissing("spark.kryoserializer.buffer.max", "2047m");
+    conf.setIfMissing("spark.driver.maxResultSize", "0");
     conf.setIfMissing("spark.ui.enabled", "false");
     return conf;
   }

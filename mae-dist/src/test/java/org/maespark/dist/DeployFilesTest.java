@@ -124,7 +124,7 @@ class DeployFilesTest {
                 "--conf-file",
                 extra.toString(),
                 "--conf",
-                "spark.kryoserializer.buffer.max=2g",
+                "spark.kryoserializer.buffer.max=512m",
                 "--",
                 "pretrain",
                 "--resume",
@@ -132,8 +132,8 @@ class DeployFilesTest {
             Map.of("SPARK_HOME", sparkHome.toString(), "MAE_JAR", "/jars/app.jar"));
     assertEquals(0, r.rc, r.out);
     List<String> args = List.of(r.out.split("\n"));
-    int kryoDefault = args.indexOf("spark.kryoserializer.buffer.max=1g");
-    int kryoUser = args.indexOf("spark.kryoserializer.buffer.max=2g");
+    int kryoDefault = args.indexOf("spark.kryoserializer.buffer.max=2047m");
+    int kryoUser = args.indexOf("spark.kryoserializer.buffer.max=512m");
     int jar = args.indexOf("/jars/app.jar");
     assertTrue(kryoDefault > 0 && kryoUser > kryoDefault, "user --conf comes later and wins");
     assertTrue(args.contains("spark.executor.resource.gpu.amount=1"), "--conf-file expanded");

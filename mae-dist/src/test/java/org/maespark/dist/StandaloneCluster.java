@@ -49,6 +49,16 @@ final class StandaloneCluster implements AutoCloseable {
   static StandaloneCluster start(
       Path sparkHome, Path workDir, List<String> jvmOpens, int workers, int cores)
       throws IOException, InterruptedException {
+    return start(sparkHome, workDir, jvmOpens, workers, cores, "3g");
+  }
+
+  /**
+   * Starts a master and {@code workers} workers with {@code cores} cores and {@code memory} (a
+   * worker's {@code --memory}, e.g. {@code 3g}: what its executors may claim) each.
+   */
+  static StandaloneCluster start(
+      Path sparkHome, Path workDir, List<String> jvmOpens, int workers, int cores, String memory)
+      throws IOException, InterruptedException {
     if (!Files.isDirectory(sparkHome.resolve("jars"))) {
       throw new IllegalStateException(
           "Spark home " + sparkHome + " has no jars/: build mae-dist/spark-home first");
@@ -79,7 +89,7 @@ final class StandaloneCluster implements AutoCloseable {
                 "--cores",
                 Integer.toString(cores),
                 "--memory",
-                "3g",
+                memory,
                 "--work-dir",
                 dir.toString(),
                 "--webui-port",

@@ -26,6 +26,7 @@ import org.maespark.input.TrainRow;
 import org.maespark.input.TrainRows;
 import org.maespark.train.sharing.GradientSharing;
 import org.maespark.train.sharing.SharingConfig;
+import org.maespark.train.sharing.SharingTraffic;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
@@ -156,6 +157,7 @@ public final class Pretrainer {
     long stepsThisRun = 0;
     double lastLoss = Double.NaN;
     for (int epoch = startEpoch; epoch < lastEpoch; epoch++) {
+      SharingTraffic trafficBefore = sharing != null ? sharing.traffic() : null;
       EpochStats stats =
           trainEpoch(
               jsc, model, rows, epoch, workers, plan, augmenter, schedule, store, sharing, meter);
@@ -174,6 +176,15 @@ public final class Pretrainer {
       metrics.put("epoch_s", stats.seconds());
       if (sharing == null) {
         metrics.put("fit_s", stats.fitSeconds()); // the average worker's time in fit
+      } else {
+        // what the workers exchanged, as the driver received it (README "Gradient sharing")
+        SharingTraffic t = sharing.traffic().since(trafficBefore);
+        metrics.put("sharing_updates", t.updates());
+        metrics.put("sharing_bytes", t.bytes());
+        metrics.put("sharing_bitmap_updates", t.bitmapUpdates());
+        if (t.updates() > 0) {
+          metrics.put("sharing_density", t.density());
+        }
       }
       metrics.put("elapsed_s", elapsed);
       metrics.put("eta_s", eta);

@@ -98,4 +98,9 @@ public final class GradientSharing {
   public long updatesReceived() {
     return master.updatesReceived();
   }
+
+  /** The encoded updates the driver has received so far in this run (every worker's). */
+  public SharingTraffic traffic() {
+    return master.traffic();
+  }
 }

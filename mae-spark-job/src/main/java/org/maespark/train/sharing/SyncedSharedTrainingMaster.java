@@ -100,6 +100,7 @@ final class SyncedSharedTrainingMaster extends SharedTrainingMaster {
     }
     FitSync fit = next;
     long updatesBefore = updates.count();
+    SharingTraffic trafficBefore = updates.traffic();
     AeronSettings.apply();
     prepareNetworkAndStuff(null, graph);
     if (!counting) {
@@ -152,6 +153,12 @@ final class SyncedSharedTrainingMaster extends SharedTrainingMaster {
       throw executorLost(fit, null);
     }
     getUpdatesConsumer().flush();
+    LOG.info(
+        "gradient sharing: epoch {} steps {}-{}: {}",
+        fit.epoch() + 1,
+        fit.firstStep(),
+        fit.firstStep() + stepsPerFit - 1,
+        updates.traffic().since(trafficBefore));
     if (updates.count() == updatesBefore) {
       LOG.warn(
           "gradient sharing: no update reached the driver in epoch {} steps {}-{}; the driver's"
@@ -243,5 +250,10 @@ final class SyncedSharedTrainingMaster extends SharedTrainingMaster {
   /** Updates the driver has received in this run. */
   long updatesReceived() {
     return updates.count();
+  }
+
+  /** The encoded updates the driver has received in this run. */
+  SharingTraffic traffic() {
+    return updates.traffic();
   }
 }

@@ -156,6 +156,10 @@ class GradientSharingMechanicsTest {
     new SparkComputationGraph(jsc, g, gs.forFit(0, 0)).fitMultiDataSet(jsc.parallelize(data, 2));
     assertEquals(3, Pretrainer.step(model), "driver step after a 3-step fit");
     assertTrue(gs.updatesReceived() > 0, "the driver received no update in fit 1");
+    // every update is counted with its encoded size: at least the four-int header each
+    SharingTraffic t = gs.traffic();
+    assertEquals(gs.updatesReceived(), t.updates());
+    assertTrue(t.bytes() >= 16 * t.updates(), t.toString());
 
     // The driver now holds a state the worker never saw (as after updates only the driver got).
     INDArray driverState = new TinyModel(99, 8, 4).graph().params().dup();

@@ -437,7 +437,7 @@ class StandaloneClusterIT {
     }
   }
 
-  private static int count(String text, String needle) {
+  static int count(String text, String needle) {
     int n = 0;
     for (int i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + 1)) {
       n++;
@@ -445,7 +445,7 @@ class StandaloneClusterIT {
     return n;
   }
 
-  private static void deleteTree(Path dir) throws IOException {
+  static void deleteTree(Path dir) throws IOException {
     if (!Files.exists(dir)) {
       return;
     }

@@ -85,7 +85,7 @@ class YarnClusterIT {
   @BeforeAll
   static void startYarn() throws Exception {
     work = Path.of("target", "yarn-it").toAbsolutePath();
-    deleteTree(work);
+    StandaloneClusterIT.deleteTree(work);
     Files.createDirectories(work);
     Configuration hdfsConf = new HdfsConfiguration();
     hdfsConf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, work.resolve("dfs").toString());
@@ -243,7 +243,7 @@ class YarnClusterIT {
     run.awaitTrue(
         JOB_LIMIT_S,
         "epoch 2 not 3 steps in",
-        () -> count(run.driverLogText(), "epoch 2 step") >= 3);
+        () -> StandaloneClusterIT.count(run.driverLogText(), "epoch 2 step") >= 3);
     String appId = run.appId(JOB_LIMIT_S);
     ProcessHandle am = run.applicationMaster(JOB_LIMIT_S);
     am.destroyForcibly();
@@ -482,7 +482,7 @@ class YarnClusterIT {
   /** Copies a checkpoint root from HDFS to the work folder (no .crc files) for checking. */
   private static Path fetchCheckpoints(String root) throws IOException {
     Path local = work.resolve(hp(root).getName());
-    deleteTree(local);
+    StandaloneClusterIT.deleteTree(local);
     fs.copyToLocalFile(false, hp(root), hp(local.toUri().toString()), true);
     return local;
   }
@@ -525,26 +525,5 @@ class YarnClusterIT {
   /** A Hadoop path (java.nio's Path is the one imported). */
   private static org.apache.hadoop.fs.Path hp(String uri) {
     return new org.apache.hadoop.fs.Path(uri);
-  }
-
-  private static int count(String text, String needle) {
-    int n = 0;
-    for (int i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + 1)) {
-      n++;
-    }
-    return n;
-  }
-
-  private static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    List<Path> all = new ArrayList<>();
-    try (var s = Files.walk(dir)) {
-      s.forEach(all::add);
-    }
-    for (int i = all.size() - 1; i >= 0; i--) {
-      Files.deleteIfExists(all.get(i));
-    }
   }
 }

@@ -158,7 +158,11 @@ class StandaloneClusterIT {
 
   /**
    * As with averaging, but the run must stop at once naming the lost executor (DL4J's mesh cannot
-   * take its replacement in), and the resumed run ends within 2% of averaging's loss.
+   * take its replacement in), and the resumed run must end no more than 2% above averaging's loss.
+   * It may lead by more: the resumed application's JVMs start the encoding threshold afresh at
+   * {@code train.threshold} times the LR, below the multiple the uninterrupted run has adapted to
+   * by then (measured at step 12: 3.1e-3 against 4.4e-3), so they send more of each step and drop
+   * less at each re-sync (README "Gradient sharing").
    */
   @Test
   @Order(7)
@@ -170,7 +174,13 @@ class StandaloneClusterIT {
     double[] gs = valLosses(ckpt);
     REPORT.append(
         String.format("  %-20s %s (executor killed in epoch 2)%n", GS, Arrays.toString(gs)));
-    assertWithinTwoPercent("final, executor killed", gs[EPOCHS - 1], pa[EPOCHS - 1]);
+    assertTrue(gs[EPOCHS - 1] < gs[0], "the resumed run did not learn: " + Arrays.toString(gs));
+    assertTrue(
+        gs[EPOCHS - 1] <= 1.02 * pa[EPOCHS - 1],
+        String.format(
+            "final, executor killed: gradient sharing val loss %.5f trails parameter averaging's"
+                + " %.5f by more than 2%%",
+            gs[EPOCHS - 1], pa[EPOCHS - 1]));
   }
 
   /**

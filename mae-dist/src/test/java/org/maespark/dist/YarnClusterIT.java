@@ -60,7 +60,7 @@ class YarnClusterIT {
   static final Path JAR = StandaloneClusterIT.JAR;
   static final Path REPO = StandaloneClusterIT.REPO;
   static final Path SPARK_HOME = StandaloneClusterIT.SPARK_HOME;
-  static final Path PRESET = Path.of("src/test/resources/cluster-test.properties").toAbsolutePath();
+  static final Path PRESET = StandaloneClusterIT.PRESET;
 
   /** A job that runs longer than this is a hang. */
   static final int JOB_LIMIT_S = 300;

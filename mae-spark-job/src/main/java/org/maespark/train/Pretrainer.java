@@ -171,6 +171,7 @@ public final class Pretrainer {
       metrics.put("epoch", done);
       metrics.put("step", step(model));
       metrics.put("train_loss", stats.meanLoss());
+      metrics.put("train_steps", stats.steps()); // worker steps the train loss is the mean of
       metrics.put("lr", schedule.lrAtStep(step(model) - 1));
       metrics.put("img_per_s", stats.imagesPerSecond());
       metrics.put("epoch_s", stats.seconds());
@@ -206,12 +207,12 @@ public final class Pretrainer {
   }
 
   /**
-   * An epoch's figures. {@code meanLoss} is the mean over every worker step of the epoch (with
-   * gradient sharing: over each round's last minibatches); {@code fitSeconds} is the time the
-   * average worker spent in {@code fit} (NaN with gradient sharing), against {@code seconds} of
-   * wall time.
+   * An epoch's figures. {@code meanLoss} is the mean over every worker step of the epoch ({@code
+   * steps} of them); {@code fitSeconds} is the time the average worker spent in {@code fit} (NaN
+   * with gradient sharing), against {@code seconds} of wall time.
    */
-  record EpochStats(double meanLoss, double seconds, double imagesPerSecond, double fitSeconds) {}
+  record EpochStats(
+      double meanLoss, long steps, double seconds, double imagesPerSecond, double fitSeconds) {}
 
   private EpochStats trainEpoch(
       JavaSparkContext jsc,
@@ -228,7 +229,6 @@ public final class Pretrainer {
       throws IOException {
     long t0 = System.nanoTime();
     long rounds = plan.roundsPerEpoch(train.averagingFrequency());
-    double lastScoreSum = 0; // gradient sharing: the rounds' last-minibatch losses
     StepMeter.Reading epochStart = meter.read();
     try (EpochPlan ep = new EpochPlan(rows, train.seed(), epoch, workers, train, augmenter)) {
       long lastLogStep = step(model);
@@ -242,12 +242,12 @@ public final class Pretrainer {
                 jsc,
                 model.graph(),
                 sharing != null
-                    ? sharing.forFit(epoch, s)
+                    ? sharing.forFit(epoch, s, meter)
                     : TrainingMasters.parameterAveraging(
                         train, workers, Seeds.mix(train.seed(), epoch, r), s, epoch, meter));
         sg.fitMultiDataSet(round);
         round.unpersist(false);
-        double score = sg.getScore(); // mean of the workers' last minibatch losses
+        double score = sg.getScore(); // the workers' last minibatches: a non-finite one stops
         if (!Double.isFinite(score)) {
           throw new NonFiniteLossException(
               String.format(
@@ -255,12 +255,10 @@ public final class Pretrainer {
                       + " checkpoint is untouched",
                   score, epoch + 1, s, step(model) - 1, schedule.lrAtStep(s)));
         }
-        lastScoreSum += score;
         if (step(model) - lastLogStep >= train.logEverySteps()) {
           StepMeter.Reading now = meter.read();
           StepMeter.Reading interval = now.since(lastLog);
-          double loss =
-              sharing == null ? interval.meanLoss() : score; // mean over the steps since the last
+          double loss = interval.meanLoss(); // mean over the worker steps since the last line
           double roundWall = interval.wallSeconds() / (r + 1 - lastLogRound);
           double roundFit =
               sharing == null ? interval.fitSeconds(workers) / (r + 1 - lastLogRound) : Double.NaN;
@@ -309,7 +307,8 @@ public final class Pretrainer {
     double sec = (System.nanoTime() - t0) / 1e9;
     StepMeter.Reading epochMeter = meter.read().since(epochStart);
     return new EpochStats(
-        sharing == null ? epochMeter.meanLoss() : lastScoreSum / rounds,
+        epochMeter.meanLoss(),
+        epochMeter.steps(),
         sec,
         plan.imagesPerEpoch() / sec,
         sharing == null ? epochMeter.fitSeconds(workers) : Double.NaN);

@@ -12,16 +12,18 @@ import org.nd4j.linalg.dataset.api.MultiDataSet;
  * Every worker step's loss and time in {@code fit}, summed in Spark accumulators: the driver reads
  * the epoch's mean loss over every step (not only each round's last minibatch) and how much of a
  * round the workers spent computing rather than waiting (for data, the broadcast, the aggregation,
- * the scheduler). Shipped to the workers as a training hook with each round.
+ * the scheduler). Shipped to the workers as a training hook with each parameter-averaging round;
+ * gradient sharing's tasks add their JVM's step losses with {@link #addSteps} (DL4J's shared worker
+ * calls no training hooks).
  *
  * <p>Spark counts an accumulator update in a task again when the task is retried, so after an
  * executor loss an interval's figures may include a retried round twice.
  */
-final class StepMeter implements TrainingHook {
+public final class StepMeter implements TrainingHook {
   /** Sums since the meter was made. */
-  record Reading(double lossSum, long steps, long fitNanos, long wallNanos) {
+  public record Reading(double lossSum, long steps, long fitNanos, long wallNanos) {
     /** What happened between {@code earlier} and this reading. */
-    Reading since(Reading earlier) {
+    public Reading since(Reading earlier) {
       return new Reading(
           lossSum - earlier.lossSum,
           steps - earlier.steps,
@@ -30,7 +32,7 @@ final class StepMeter implements TrainingHook {
     }
 
     /** Mean loss per worker step. */
-    double meanLoss() {
+    public double meanLoss() {
       return lossSum / steps;
     }
 
@@ -56,12 +58,12 @@ final class StepMeter implements TrainingHook {
     this.fitNanos = sc.longAccumulator("mae.fit_nanos");
   }
 
-  static StepMeter register(SparkContext sc) {
+  public static StepMeter register(SparkContext sc) {
     return new StepMeter(sc);
   }
 
   /** The sums so far (driver side; complete for every round whose job has returned). */
-  Reading read() {
+  public Reading read() {
     return new Reading(loss.value(), steps.value(), fitNanos.value(), System.nanoTime() - created);
   }
 
@@ -83,6 +85,15 @@ final class StepMeter implements TrainingHook {
   @Override
   public void postUpdate(DataSet minibatch, Model model) {
     record(model);
+  }
+
+  /**
+   * Adds {@code steps} worker steps whose losses sum to {@code lossSum}, from inside a task (the
+   * time in fit is not measured this way).
+   */
+  public void addSteps(double lossSum, long steps) {
+    loss.add(lossSum);
+    this.steps.add(steps);
   }
 
   private void record(Model model) {

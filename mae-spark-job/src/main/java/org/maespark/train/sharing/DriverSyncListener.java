@@ -33,7 +33,8 @@ final class DriverSyncListener extends BaseTrainingListener implements java.io.S
   /**
    * Keeps the step clock global: a JVM that trains k tasks' partitions takes k minibatches per
    * global step (k = 2 in Spark local[2], or an executor with several task slots), and DL4J counts
-   * each as an iteration, which would run the LR schedule k times too fast.
+   * each as an iteration, which would run the LR schedule k times too fast. Also records the
+   * minibatch's loss for the epoch's mean train loss ({@link FitSync#stepDone}).
    */
   @Override
   public void iterationDone(Model model, int iteration, int epoch) {
@@ -42,6 +43,7 @@ final class DriverSyncListener extends BaseTrainingListener implements java.io.S
       return;
     }
     minibatches++;
+    FitSync.stepDone(s.fitId(), g.score());
     // DL4J adds 1 after the listeners: the next minibatch then runs at this global step
     long step = s.firstStep() + minibatches / FitSync.tasksInJvm();
     g.getConfiguration().setIterationCount((int) step - 1);

@@ -44,4 +44,34 @@ record FitSync(String fitId, int epoch, long firstStep, Broadcast<NetBroadcastTu
   static FitSync current() {
     return current;
   }
+
+  private static String stepsFit;
+  private static double stepLossSum;
+  private static long steps;
+
+  /** Called after each minibatch this JVM's model trains in fit {@code fitId}, with its loss. */
+  static synchronized void stepDone(String fitId, double loss) {
+    if (!fitId.equals(stepsFit)) {
+      stepsFit = fitId;
+      stepLossSum = 0;
+      steps = 0;
+    }
+    stepLossSum += loss;
+    steps++;
+  }
+
+  /**
+   * The steps of fit {@code fitId} this JVM trained that no task has taken yet, {loss sum, steps};
+   * taken once. Every task takes them as it ends, so each step is counted by exactly one task: the
+   * task that trains (DL4J's first task of the fit in the JVM) ends only after every step.
+   */
+  static synchronized double[] takeSteps(String fitId) {
+    if (!fitId.equals(stepsFit) || steps == 0) {
+      return new double[] {0, 0};
+    }
+    double[] out = {stepLossSum, steps};
+    stepLossSum = 0;
+    steps = 0;
+    return out;
+  }
 }

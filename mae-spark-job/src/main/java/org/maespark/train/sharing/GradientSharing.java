@@ -5,6 +5,7 @@ import java.util.UUID;
 import org.apache.spark.SparkConf;
 import org.deeplearning4j.optimize.solvers.accumulation.encoding.threshold.AdaptiveThresholdAlgorithm;
 import org.deeplearning4j.spark.api.TrainingMaster;
+import org.maespark.train.StepMeter;
 import org.maespark.train.TrainConfig;
 import org.nd4j.linalg.schedule.ISchedule;
 import org.nd4j.parameterserver.distributed.conf.VoidConfiguration;
@@ -21,7 +22,7 @@ import org.nd4j.parameterserver.distributed.enums.ExecutionMode;
  * <pre>
  * GradientSharing gs = GradientSharing.forRun(sparkConf, train, sharing, workers, recipe);
  * LrInstaller.install(graph, gs.workerSchedule());
- * new SparkComputationGraph(jsc, graph, gs.forFit(epoch, firstStep)).fitMultiDataSet(rdd);
+ * new SparkComputationGraph(jsc, graph, gs.forFit(epoch, firstStep, meter)).fitMultiDataSet(rdd);
  * </pre>
  */
 public final class GradientSharing {
@@ -87,10 +88,11 @@ public final class GradientSharing {
   /**
    * The master for the next fit: {@code epoch} 0-based, {@code firstStep} the global step of the
    * fit's first minibatch (the driver graph's iteration count). After the fit the driver graph
-   * stands at {@code firstStep + train.averaging_frequency}.
+   * stands at {@code firstStep + train.averaging_frequency}. Every worker step's loss is added to
+   * {@code meter}.
    */
-  public TrainingMaster forFit(int epoch, long firstStep) {
-    master.beginFit(epoch, firstStep);
+  public TrainingMaster forFit(int epoch, long firstStep, StepMeter meter) {
+    master.beginFit(epoch, firstStep, meter);
     return master;
   }
 

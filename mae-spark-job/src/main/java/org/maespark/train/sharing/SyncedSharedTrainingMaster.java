@@ -13,6 +13,7 @@ import org.deeplearning4j.spark.api.RepartitionStrategy;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
 import org.deeplearning4j.spark.parameterserver.training.SharedTrainingMaster;
 import org.deeplearning4j.spark.parameterserver.training.SharedTrainingWorker;
+import org.maespark.train.StepMeter;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.parameterserver.distributed.conf.VoidConfiguration;
 import org.nd4j.parameterserver.distributed.v2.ModelParameterServer;
@@ -52,6 +53,7 @@ final class SyncedSharedTrainingMaster extends SharedTrainingMaster {
   private transient MeshMembers mesh;
   private transient boolean counting;
   private transient FitSync next;
+  private transient StepMeter nextMeter;
   private transient long fits;
 
   SyncedSharedTrainingMaster(
@@ -88,15 +90,19 @@ final class SyncedSharedTrainingMaster extends SharedTrainingMaster {
     setListeners(List.of(new DriverSyncListener()));
   }
 
-  /** Announces the next fit: 0-based epoch and the global step of its first minibatch. */
-  void beginFit(int epoch, long firstStep) {
+  /**
+   * Announces the next fit: 0-based epoch, the global step of its first minibatch, and the meter
+   * that sums every worker step's loss.
+   */
+  void beginFit(int epoch, long firstStep, StepMeter meter) {
     next = new FitSync(trainingMasterUID + "/" + (++fits), epoch, firstStep, null);
+    nextMeter = meter;
   }
 
   @Override
   public void executeTrainingMDS(SparkComputationGraph graph, JavaRDD<MultiDataSet> data) {
     if (next == null) {
-      throw new IllegalStateException("beginFit(epoch, firstStep) must precede every fit");
+      throw new IllegalStateException("beginFit(epoch, firstStep, meter) must precede every fit");
     }
     FitSync fit = next;
     long updatesBefore = updates.count();
@@ -234,7 +240,7 @@ final class SyncedSharedTrainingMaster extends SharedTrainingMaster {
     SharedTrainingWorker worker = getWorkerInstance(network);
     FitSync sync =
         new FitSync(next.fitId(), next.epoch(), next.firstStep(), worker.getBroadcastModel());
-    processResults(null, network, split.mapPartitions(new SyncedFlatMap(worker, sync)));
+    processResults(null, network, split.mapPartitions(new SyncedFlatMap(worker, sync, nextMeter)));
   }
 
   @Override

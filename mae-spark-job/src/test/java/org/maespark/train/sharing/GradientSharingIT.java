@@ -38,7 +38,9 @@ import org.maespark.train.TrainConfig;
  * (the curves' areas) are within 2%; (3) in no epoch is gradient sharing more than 2% above
  * averaging (lost updates make sharing trail; being ahead is no defect: in local mode one model per
  * JVM takes the two workers' minibatches one after the other, which learns a little faster per
- * image than averaging two parallel steps); (4) both curves fall.
+ * image than averaging two parallel steps); (4) both curves fall; (5) each epoch's train loss is
+ * the mean over the same number of worker steps with both masters, and sharing's is not more than
+ * 2% above averaging's either.
  */
 class GradientSharingIT {
   @TempDir static Path tmp;
@@ -100,6 +102,19 @@ class GradientSharingIT {
     return out.stream().mapToDouble(Double::doubleValue).toArray();
   }
 
+  /** A finished run's epoch records (metrics.jsonl lines of kind epoch). */
+  static List<JsonNode> epochs(String trainer) throws Exception {
+    List<JsonNode> out = new ArrayList<>();
+    ObjectMapper om = new ObjectMapper();
+    for (String line : Files.readAllLines(tmp.resolve(trainer).resolve(CheckpointStore.METRICS))) {
+      JsonNode n = om.readTree(line);
+      if (n.get("kind").asText().equals("epoch")) {
+        out.add(n);
+      }
+    }
+    return out;
+  }
+
   static double mean(double[] v) {
     return java.util.Arrays.stream(v).average().orElseThrow();
   }
@@ -139,6 +154,22 @@ class GradientSharingIT {
             "mean over epochs: gradient sharing %.5f trails parameter averaging %.5f by more than"
                 + " 2%%",
             mean(gs), mean(pa)));
+    // the train loss is the mean over every worker step with both masters (same plan, same steps),
+    // and it tells the same story as the val loss: sharing never trails by more than 2%
+    List<JsonNode> paEpochs = epochs(Settings.configName(TrainConfig.Trainer.PARAMETER_AVERAGING));
+    List<JsonNode> gsEpochs = epochs(Settings.configName(TrainConfig.Trainer.GRADIENT_SHARING));
+    for (int e = 0; e < 4; e++) {
+      long steps = paEpochs.get(e).get("train_steps").asLong();
+      assertTrue(steps > 0, paEpochs.get(e).toString());
+      assertEquals(steps, gsEpochs.get(e).get("train_steps").asLong(), gsEpochs.get(e).toString());
+      double paTrain = paEpochs.get(e).get("train_loss").asDouble();
+      double gsTrain = gsEpochs.get(e).get("train_loss").asDouble();
+      assertTrue(
+          gsTrain <= 1.02 * paTrain,
+          String.format(
+              "epoch %d: train loss gradient sharing %.5f vs parameter averaging %.5f",
+              e + 1, gsTrain, paTrain));
+    }
     for (int e = 0; e < 4; e++) {
       assertTrue(
           gs[e] <= 1.02 * pa[e],

@@ -28,6 +28,7 @@ import org.maespark.testing.SparkTestSession;
 import org.maespark.testing.TinyModel;
 import org.maespark.train.LrInstaller;
 import org.maespark.train.Pretrainer;
+import org.maespark.train.StepMeter;
 import org.maespark.train.TrainConfig;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
@@ -153,8 +154,11 @@ class GradientSharingMechanicsTest {
 
     // fit 1 (steps 0-2): the worker's copy and the driver's learn together
     List<MultiDataSet> data = batches(6, 1);
-    new SparkComputationGraph(jsc, g, gs.forFit(0, 0)).fitMultiDataSet(jsc.parallelize(data, 2));
+    StepMeter meter = StepMeter.register(jsc.sc());
+    new SparkComputationGraph(jsc, g, gs.forFit(0, 0, meter))
+        .fitMultiDataSet(jsc.parallelize(data, 2));
     assertEquals(3, Pretrainer.step(model), "driver step after a 3-step fit");
+    assertEquals(6, meter.read().steps(), "worker steps counted in fit 1 (2 workers x 3)");
     assertTrue(gs.updatesReceived() > 0, "the driver received no update in fit 1");
     // every update is counted with its encoded size: at least the four-int header each
     SharingTraffic t = gs.traffic();
@@ -169,13 +173,18 @@ class GradientSharingMechanicsTest {
     MultiDataSet probe = batches(1, 7).get(0);
     double atDriverState = g.score(probe, false);
     g.getConfiguration().setIterationCount(6);
-    SparkComputationGraph sg = new SparkComputationGraph(jsc, g, gs.forFit(1, 6));
+    StepMeter.Reading beforeFit2 = meter.read();
+    SparkComputationGraph sg = new SparkComputationGraph(jsc, g, gs.forFit(1, 6, meter));
     sg.fitMultiDataSet(jsc.parallelize(List.of(probe, probe, probe, probe, probe, probe), 2));
     assertEquals(
         atDriverState,
         sg.getScore(),
         1e-5,
         "the worker trained from its own copy, not from the driver's parameters");
+    // the epoch's train loss is the mean over every worker step: all six at the driver's state
+    StepMeter.Reading fit2 = meter.read().since(beforeFit2);
+    assertEquals(6, fit2.steps(), "worker steps counted in fit 2");
+    assertEquals(atDriverState, fit2.meanLoss(), 1e-5, "mean loss over fit 2's steps");
     assertEquals(driverState, g.params(), "LR 0: the driver's parameters must not move");
     assertEquals(9, Pretrainer.step(model));
   }
@@ -202,7 +211,9 @@ class GradientSharingMechanicsTest {
     GradientSharingStalledException e =
         assertThrows(
             GradientSharingStalledException.class,
-            () -> new SparkComputationGraph(jsc, g, gs.forFit(4, 12)).fitMultiDataSet(stuck));
+            () ->
+                new SparkComputationGraph(jsc, g, gs.forFit(4, 12, meter(jsc)))
+                    .fitMultiDataSet(stuck));
     double seconds = (System.nanoTime() - t0) / 1e9;
     assertTrue(seconds < 30, "stall detected only after " + seconds + " s (timeout 3 s)");
     assertTrue(e.getMessage().contains("epoch 5"), e.getMessage());
@@ -219,9 +230,13 @@ class GradientSharingMechanicsTest {
     GradientSharing again =
         GradientSharing.forRun(jsc.getConf(), train(3), sharing(900), 2, lrUntilStep6());
     LrInstaller.install(fresh.graph(), again.workerSchedule());
-    new SparkComputationGraph(jsc, fresh.graph(), again.forFit(0, 0))
+    new SparkComputationGraph(jsc, fresh.graph(), again.forFit(0, 0, meter(jsc)))
         .fitMultiDataSet(jsc.parallelize(batches(6, 3), 2));
     assertNotEquals(before, fresh.graph().params(), "the run after the stall did not train");
+  }
+
+  static StepMeter meter(JavaSparkContext jsc) {
+    return StepMeter.register(jsc.sc());
   }
 
   static <T> Iterator<T> blockUntilInterrupted() {

@@ -10,6 +10,9 @@
 #   BENCH_SPARK config=<name> trainer=<parameter_averaging|gradient_sharing> af=<n>
 #               img_per_s=<x> single_img_per_s=<y> ratio=<x/y> peak_rss_mib=<z>
 # Gradient sharing binds fixed UDP ports: on a shared machine run it under the lock the tests use.
+#
+#   WHAT=eval mae-spark-job/bench.sh    # evaluation instead (org.maespark.eval.EvalBench):
+#   BENCH what=features ... img_per_s=..; BENCH what=knn train=<n> ... seconds=.. (README Evaluation)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -40,6 +43,11 @@ for p in java.base/sun.nio.ch java.base/java.nio java.base/java.lang.invoke java
   java.base/sun.security.action java.base/sun.util.calendar; do
   opens="$opens --add-opens=$p=ALL-UNNAMED"
 done
+if [[ "${WHAT:-rounds}" == eval ]]; then
+  # shellcheck disable=SC2086
+  exec java -Xmx"$HEAP" $JAVA_OPTS $opens -Dlog4j2.level=WARN -cp "$cp" \
+    org.maespark.eval.EvalBench "$REPEATS" 2>/dev/null
+fi
 bench() {
   # shellcheck disable=SC2086
   java -Xmx"$HEAP" $JAVA_OPTS $opens -Daeron.publication.unblock.timeout=60000000000 \

@@ -4,11 +4,16 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.function.Function;
+import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.util.TaskCompletionListener;
 import org.maespark.conf.Settings;
 import org.maespark.input.Augmenter;
 import org.maespark.input.Seeds;
@@ -23,11 +28,13 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Evaluation work done where the rows are: each task rebuilds the MAE from the broadcast weights (a
- * safetensors file whose metadata carries the {@code model.*} shape) and returns only what the
- * driver needs: feature vectors, raw-pixel vectors, sums of the validation loss, or the k nearest
- * training rows of every validation row. Images are the centre view, normalised as in training.
- * Each task runs ND4J and BLAS on its own cores ({@link TaskThreads}), as training tasks do.
+ * Evaluation work done where the rows are: each task takes the MAE of the broadcast weights (a
+ * safetensors file whose metadata carries the {@code model.*} shape) from {@link EvalModels} and
+ * returns only what the driver needs: feature vectors, raw-pixel vectors, sums of the validation
+ * loss, or the k nearest training rows of every validation row. Rows stream through in batches of
+ * {@code eval.batch}: a task holds one batch of images, never its whole partition. Images are the
+ * centre view, normalised as in training. Each task runs ND4J and BLAS on its own cores ({@link
+ * TaskThreads}), as training tasks do.
  */
 final class ExecutorEval {
   private ExecutorEval() {}
@@ -50,21 +57,35 @@ final class ExecutorEval {
     }
   }
 
+  /**
+   * The broadcast's MAE for this task, given back to {@link EvalModels} when the task ends (its
+   * output is consumed lazily, after this method returns).
+   */
+  private static MaeModel taskModel(Broadcast<byte[]> weights) {
+    MaeModel m = EvalModels.take(weights);
+    TaskContext.get()
+        .addTaskCompletionListener(
+            (TaskCompletionListener) ctx -> EvalModels.give(weights.id(), m));
+    return m;
+  }
+
   /** Encoder features [2D] (cls token ++ mean of patch tokens) of every row. */
   static JavaRDD<Vector> features(
       JavaRDD<TrainRow> rows, Broadcast<byte[]> weights, Augmenter centre, int batch) {
     return rows.mapPartitions(
         it -> {
           TaskThreads.apply();
-          MaeModel m = model(weights.value());
-          List<Vector> out = new ArrayList<>();
-          for (List<TrainRow> b : batches(it, batch)) {
-            float[][] f = m.features(images(centre, b)).toFloatMatrix(); // [B, 2D]
-            for (int i = 0; i < f.length; i++) {
-              out.add(new Vector(b.get(i).index(), b.get(i).label(), f[i]));
-            }
-          }
-          return out.iterator();
+          MaeModel m = taskModel(weights);
+          return flatten(
+              batches(it, batch),
+              b -> {
+                float[][] f = m.features(images(centre, b)).toFloatMatrix(); // [B, 2D]
+                List<Vector> out = new ArrayList<>(f.length);
+                for (int i = 0; i < f.length; i++) {
+                  out.add(new Vector(b.get(i).index(), b.get(i).label(), f[i]));
+                }
+                return out;
+              });
         });
   }
 
@@ -83,10 +104,11 @@ final class ExecutorEval {
     return rows.mapPartitions(
             it -> {
               TaskThreads.apply();
-              MaeModel m = model(weights.value());
+              MaeModel m = taskModel(weights);
               double sum = 0;
               long n = 0;
-              for (List<TrainRow> b : batches(it, batch)) {
+              for (Iterator<List<TrainRow>> bs = batches(it, batch); bs.hasNext(); ) {
+                List<TrainRow> b = bs.next();
                 // every image has the same number of masked patches: batch mean x B = image sum
                 sum +=
                     m.forward(images(centre, b), fixedNoise(centre, b, maskSeed)).loss() * b.size();
@@ -153,20 +175,50 @@ final class ExecutorEval {
     return Nd4j.createFromArray(out);
   }
 
-  static List<List<TrainRow>> batches(Iterator<TrainRow> it, int batch) {
-    List<List<TrainRow>> out = new ArrayList<>();
-    List<TrainRow> cur = new ArrayList<>(batch);
-    while (it.hasNext()) {
-      cur.add(it.next());
-      if (cur.size() == batch) {
-        out.add(cur);
-        cur = new ArrayList<>(batch);
+  /** The rows in consecutive batches of {@code batch} (the last may be smaller), read lazily. */
+  static Iterator<List<TrainRow>> batches(Iterator<TrainRow> it, int batch) {
+    return new Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return it.hasNext();
       }
-    }
-    if (!cur.isEmpty()) {
-      out.add(cur);
-    }
-    return out;
+
+      @Override
+      public List<TrainRow> next() {
+        if (!it.hasNext()) {
+          throw new NoSuchElementException();
+        }
+        List<TrainRow> b = new ArrayList<>(batch);
+        while (b.size() < batch && it.hasNext()) {
+          b.add(it.next());
+        }
+        return b;
+      }
+    };
+  }
+
+  /** The elements of {@code f} applied to each batch in turn, each batch mapped when reached. */
+  static <T> Iterator<Vector> flatten(
+      Iterator<List<T>> batches, Function<List<T>, List<Vector>> f) {
+    return new Iterator<>() {
+      private Iterator<Vector> cur = Collections.emptyIterator();
+
+      @Override
+      public boolean hasNext() {
+        while (!cur.hasNext() && batches.hasNext()) {
+          cur = f.apply(batches.next()).iterator();
+        }
+        return cur.hasNext();
+      }
+
+      @Override
+      public Vector next() {
+        if (!hasNext()) {
+          throw new NoSuchElementException();
+        }
+        return cur.next();
+      }
+    };
   }
 
   static INDArray images(Augmenter a, List<TrainRow> rows) {

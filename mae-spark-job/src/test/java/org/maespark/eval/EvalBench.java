@@ -27,7 +27,7 @@ import org.maespark.testing.SparkTestSession;
  * BENCH what=knn train=.. val=.. dim=.. seconds=.. cpu_s=.. driver_bytes=.. collected_bank_bytes=..
  * </pre>
  *
- * Usage: {@code EvalBench [reps]} with the test classpath (as {@code mae-model/bench.sh} builds).
+ * Usage: {@code WHAT=eval mae-spark-job/bench.sh} (REPEATS = reps, default 3).
  */
 public final class EvalBench {
   private EvalBench() {}

@@ -175,9 +175,8 @@ public final class Pretrainer {
       metrics.put("lr", schedule.lrAtStep(step(model) - 1));
       metrics.put("img_per_s", stats.imagesPerSecond());
       metrics.put("epoch_s", stats.seconds());
-      if (sharing == null) {
-        metrics.put("fit_s", stats.fitSeconds()); // the average worker's time in fit
-      } else {
+      metrics.put("fit_s", stats.fitSeconds()); // the average worker's time in fit
+      if (sharing != null) {
         // what the workers exchanged, as the driver received it (README "Gradient sharing")
         SharingTraffic t = sharing.traffic().since(trafficBefore);
         metrics.put("sharing_updates", t.updates());
@@ -208,8 +207,8 @@ public final class Pretrainer {
 
   /**
    * An epoch's figures. {@code meanLoss} is the mean over every worker step of the epoch ({@code
-   * steps} of them); {@code fitSeconds} is the time the average worker spent in {@code fit} (NaN
-   * with gradient sharing), against {@code seconds} of wall time.
+   * steps} of them); {@code fitSeconds} is the time the average worker spent in {@code fit}
+   * (gradient sharing: in its task's run of DL4J's worker), against {@code seconds} of wall time.
    */
   record EpochStats(
       double meanLoss, long steps, double seconds, double imagesPerSecond, double fitSeconds) {}
@@ -260,8 +259,7 @@ public final class Pretrainer {
           StepMeter.Reading interval = now.since(lastLog);
           double loss = interval.meanLoss(); // mean over the worker steps since the last line
           double roundWall = interval.wallSeconds() / (r + 1 - lastLogRound);
-          double roundFit =
-              sharing == null ? interval.fitSeconds(workers) / (r + 1 - lastLogRound) : Double.NaN;
+          double roundFit = interval.fitSeconds(workers) / (r + 1 - lastLogRound);
           lastLog = now;
           lastLogRound = r + 1;
           lastLogStep = step(model);
@@ -279,13 +277,11 @@ public final class Pretrainer {
           line.put("epoch_elapsed_s", sec);
           line.put("eta_s", eta);
           line.put("round_s", roundWall);
-          if (sharing == null) {
-            line.put("round_fit_s", roundFit);
-          }
+          line.put("round_fit_s", roundFit);
           LOG.info(
               String.format(
                   "epoch %d step %d (%d/%d this epoch) loss %.4f lr %.4e %.1f img/s, ETA %.0f s;"
-                      + " round %.2f s%s",
+                      + " round %.2f s, workers in fit %.2f s (%.0f%%)",
                   epoch + 1,
                   step(model),
                   (r + 1) * train.averagingFrequency(),
@@ -295,11 +291,8 @@ public final class Pretrainer {
                   (r + 1) * ep.roundImages() / sec,
                   eta,
                   roundWall,
-                  sharing != null
-                      ? ""
-                      : String.format(
-                          ", workers in fit %.2f s (%.0f%%)",
-                          roundFit, 100 * roundFit / roundWall)));
+                  roundFit,
+                  100 * roundFit / roundWall));
           store.appendMetrics(line);
         }
       }
@@ -311,7 +304,7 @@ public final class Pretrainer {
         epochMeter.steps(),
         sec,
         plan.imagesPerEpoch() / sec,
-        sharing == null ? epochMeter.fitSeconds(workers) : Double.NaN);
+        epochMeter.fitSeconds(workers));
   }
 
   private void saveCheckpoint(

@@ -88,12 +88,14 @@ public final class StepMeter implements TrainingHook {
   }
 
   /**
-   * Adds {@code steps} worker steps whose losses sum to {@code lossSum}, from inside a task (the
-   * time in fit is not measured this way).
+   * Adds {@code steps} worker steps whose losses sum to {@code lossSum}, from inside a task that
+   * spent {@code fitNanos} in its worker's fit (gradient sharing: the task's whole run of DL4J's
+   * worker, waiting for its minibatches to be trained included).
    */
-  public void addSteps(double lossSum, long steps) {
+  public void addSteps(double lossSum, long steps, long fitNanos) {
     loss.add(lossSum);
     this.steps.add(steps);
+    this.fitNanos.add(fitNanos);
   }
 
   private void record(Model model) {

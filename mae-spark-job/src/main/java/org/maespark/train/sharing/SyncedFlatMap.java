@@ -31,10 +31,11 @@ final class SyncedFlatMap implements FlatMapFunction<Iterator<MultiDataSet>, Sha
     AeronSettings.apply();
     TaskThreads.apply();
     FitSync.publish(sync);
+    long t0 = System.nanoTime();
     Iterator<SharedTrainingResult> out =
         new SharedFlatMapMultiDataSet<SharedTrainingResult>(worker).call(batches);
     double[] steps = FitSync.takeSteps(sync.fitId());
-    meter.addSteps(steps[0], (long) steps[1]);
+    meter.addSteps(steps[0], (long) steps[1], System.nanoTime() - t0);
     return out;
   }
 }

@@ -162,6 +162,11 @@ class GradientSharingIT {
       long steps = paEpochs.get(e).get("train_steps").asLong();
       assertTrue(steps > 0, paEpochs.get(e).toString());
       assertEquals(steps, gsEpochs.get(e).get("train_steps").asLong(), gsEpochs.get(e).toString());
+      // and the workers' time in fit is part of the epoch's wall time, with either master
+      for (JsonNode n : List.of(paEpochs.get(e), gsEpochs.get(e))) {
+        double fit = n.get("fit_s").asDouble();
+        assertTrue(fit > 0 && fit <= n.get("epoch_s").asDouble(), n.toString());
+      }
       double paTrain = paEpochs.get(e).get("train_loss").asDouble();
       double gsTrain = gsEpochs.get(e).get("train_loss").asDouble();
       assertTrue(

@@ -11,12 +11,15 @@ import org.maespark.data.RecordKryoRegistrator;
  * under {@code spark-submit} the master comes from the submit; run directly (no {@code
  * spark.master} set), Spark runs embedded with {@code local[*]}. Kryo is always on, with the same
  * registrators as {@code deploy/conf/mae-spark.conf}: records through Java serialization, and
- * ND4J's (INDArrays as raw buffers) wherever ND4J is on the classpath, i.e. in the application jar
- * but not in data-prep's own tests, which have no DL4J.
+ * ND4J's (INDArrays as raw bytes) wherever the training module is on the classpath, i.e. in the
+ * application jar but not in data-prep's own tests, which have no DL4J.
  */
 public final class SparkSessions {
-  /** ND4J's Kryo registrator, named here because data-prep does not depend on ND4J. */
-  public static final String ND4J_REGISTRATOR = "org.nd4j.kryo.Nd4jRegistrator";
+  /**
+   * The training module's Kryo registrator (ND4J's registrations, INDArrays as raw bytes in bulk),
+   * named here because data-prep depends on neither the training module nor ND4J.
+   */
+  public static final String ND4J_REGISTRATOR = "org.maespark.train.NdArrayKryoRegistrator";
 
   /** The registrators every session uses on this classpath, comma-separated as Spark wants. */
   public static final String KRYO_REGISTRATORS = registrators();

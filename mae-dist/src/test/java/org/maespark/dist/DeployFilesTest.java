@@ -85,8 +85,8 @@ class DeployFilesTest {
         assertTrue(appLine.contains(flag), "sparkapplication.yaml " + key + " lacks " + flag);
       }
     }
-    assertTrue(conf.contains("org.nd4j.kryo.Nd4jRegistrator"));
-    assertTrue(app.contains("org.nd4j.kryo.Nd4jRegistrator"));
+    assertTrue(conf.contains("org.maespark.train.NdArrayKryoRegistrator"));
+    assertTrue(app.contains("org.maespark.train.NdArrayKryoRegistrator"));
   }
 
   @Test

@@ -7,6 +7,7 @@ import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.function.ObjIntConsumer;
 import org.apache.spark.serializer.KryoRegistrator;
 import org.nd4j.kryo.Nd4jRegistrator;
 import org.nd4j.kryo.Nd4jSerializer;
@@ -75,13 +76,12 @@ public final class NdArrayKryoRegistrator implements KryoRegistrator {
               ? a.dup(a.ordering())
               : a;
       ByteBuffer src = dense.data().asNio();
-      byte[] chunk = new byte[(int) Math.min(CHUNK, bytes)];
-      for (long done = 0; done < bytes; ) {
-        int n = (int) Math.min(chunk.length, bytes - done);
-        src.get(chunk, 0, n);
-        out.writeBytes(chunk, 0, n);
-        done += n;
-      }
+      chunked(
+          bytes,
+          (chunk, n) -> {
+            src.get(chunk, 0, n);
+            out.writeBytes(chunk, 0, n);
+          });
     }
 
     @Override
@@ -121,14 +121,23 @@ public final class NdArrayKryoRegistrator implements KryoRegistrator {
         return a;
       }
       ByteBuffer dst = a.data().asNio();
+      chunked(
+          bytes,
+          (chunk, n) -> {
+            in.readBytes(chunk, 0, n);
+            dst.put(chunk, 0, n);
+          });
+      return a;
+    }
+
+    /** Moves {@code bytes} through one reused chunk; {@code step} gets the chunk and its fill. */
+    private static void chunked(long bytes, ObjIntConsumer<byte[]> step) {
       byte[] chunk = new byte[(int) Math.min(CHUNK, bytes)];
       for (long done = 0; done < bytes; ) {
         int n = (int) Math.min(chunk.length, bytes - done);
-        in.readBytes(chunk, 0, n);
-        dst.put(chunk, 0, n);
+        step.accept(chunk, n);
         done += n;
       }
-      return a;
     }
   }
 }

@@ -4,12 +4,13 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
-import java.util.function.Function;
+import java.util.Spliterators;
+import java.util.stream.IntStream;
+import java.util.stream.StreamSupport;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.broadcast.Broadcast;
@@ -76,16 +77,16 @@ final class ExecutorEval {
         it -> {
           TaskThreads.apply();
           MaeModel m = taskModel(weights);
-          return flatten(
-              batches(it, batch),
-              b -> {
-                float[][] f = m.features(images(centre, b)).toFloatMatrix(); // [B, 2D]
-                List<Vector> out = new ArrayList<>(f.length);
-                for (int i = 0; i < f.length; i++) {
-                  out.add(new Vector(b.get(i).index(), b.get(i).label(), f[i]));
-                }
-                return out;
-              });
+          // lazy: the stream's iterator maps one batch of rows at a time
+          return StreamSupport.stream(
+                  Spliterators.spliteratorUnknownSize(batches(it, batch), 0), false)
+              .flatMap(
+                  b -> {
+                    float[][] f = m.features(images(centre, b)).toFloatMatrix(); // [B, 2D]
+                    return IntStream.range(0, f.length)
+                        .mapToObj(i -> new Vector(b.get(i).index(), b.get(i).label(), f[i]));
+                  })
+              .iterator();
         });
   }
 
@@ -193,30 +194,6 @@ final class ExecutorEval {
           b.add(it.next());
         }
         return b;
-      }
-    };
-  }
-
-  /** The elements of {@code f} applied to each batch in turn, each batch mapped when reached. */
-  static <T> Iterator<Vector> flatten(
-      Iterator<List<T>> batches, Function<List<T>, List<Vector>> f) {
-    return new Iterator<>() {
-      private Iterator<Vector> cur = Collections.emptyIterator();
-
-      @Override
-      public boolean hasNext() {
-        while (!cur.hasNext() && batches.hasNext()) {
-          cur = f.apply(batches.next()).iterator();
-        }
-        return cur.hasNext();
-      }
-
-      @Override
-      public Vector next() {
-        if (!hasNext()) {
-          throw new NoSuchElementException();
-        }
-        return cur.next();
       }
     };
   }

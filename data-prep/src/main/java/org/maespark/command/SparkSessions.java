@@ -19,7 +19,7 @@ public final class SparkSessions {
    * The training module's Kryo registrator (ND4J's registrations, INDArrays as raw bytes in bulk),
    * named here because data-prep depends on neither the training module nor ND4J.
    */
-  public static final String ND4J_REGISTRATOR = "org.maespark.train.NdArrayKryoRegistrator";
+  public static final String NDARRAY_REGISTRATOR = "org.maespark.train.NdArrayKryoRegistrator";
 
   /** The registrators every session uses on this classpath, comma-separated as Spark wants. */
   public static final String KRYO_REGISTRATORS = registrators();
@@ -61,8 +61,8 @@ public final class SparkSessions {
   private static String registrators() {
     List<String> names = new ArrayList<>();
     try {
-      Class.forName(ND4J_REGISTRATOR, false, SparkSessions.class.getClassLoader());
-      names.add(ND4J_REGISTRATOR);
+      Class.forName(NDARRAY_REGISTRATOR, false, SparkSessions.class.getClassLoader());
+      names.add(NDARRAY_REGISTRATOR);
     } catch (ClassNotFoundException e) {
       // data-prep on its own: no INDArrays to carry
     }

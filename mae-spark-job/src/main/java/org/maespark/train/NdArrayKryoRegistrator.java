@@ -44,6 +44,8 @@ public final class NdArrayKryoRegistrator implements KryoRegistrator {
     private static final byte BULK_LITTLE_ENDIAN = 1;
     private static final byte BULK_BIG_ENDIAN = 2;
     private static final byte ND4J = 3;
+    private static final byte BULK_HERE =
+        ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN ? BULK_LITTLE_ENDIAN : BULK_BIG_ENDIAN;
     private static final int CHUNK = 1 << 16;
     private final Nd4jSerializer nd4j = new Nd4jSerializer();
 
@@ -54,10 +56,7 @@ public final class NdArrayKryoRegistrator implements KryoRegistrator {
         nd4j.write(kryo, out, a);
         return;
       }
-      out.writeByte(
-          ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN
-              ? BULK_LITTLE_ENDIAN
-              : BULK_BIG_ENDIAN);
+      out.writeByte(BULK_HERE);
       out.writeString(a.dataType().name());
       long[] shape = a.shape();
       out.writeInt(shape.length);
@@ -90,9 +89,7 @@ public final class NdArrayKryoRegistrator implements KryoRegistrator {
       if (format == ND4J) {
         return nd4j.read(kryo, in, type);
       }
-      byte here =
-          ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN ? BULK_LITTLE_ENDIAN : BULK_BIG_ENDIAN;
-      if (format != here) {
+      if (format != BULK_HERE) {
         throw new KryoException(
             "INDArray written "
                 + (format == BULK_LITTLE_ENDIAN

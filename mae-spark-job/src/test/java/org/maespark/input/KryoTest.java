@@ -25,7 +25,7 @@ class KryoTest {
   void kryoCarriesBatchesAndRows() {
     SparkConf conf = SparkSessions.configure(new SparkConf(false), "t");
     assertEquals(
-        SparkSessions.ND4J_REGISTRATOR + ",org.maespark.data.RecordKryoRegistrator",
+        SparkSessions.NDARRAY_REGISTRATOR + ",org.maespark.data.RecordKryoRegistrator",
         conf.get("spark.kryo.registrator"));
     SerializerInstance ser = new KryoSerializer(conf).newInstance();
 

@@ -10,6 +10,7 @@
 #   MVN_ARGS=-Pcuda                          # another backend (see cuda-check.sh)
 #   JAVA_OPTS=...                            # extra JVM options of the DL4J runs
 #   BLAS=openblas                            # the host's libopenblas.so.0 instead of ND4J's own (MAE_BLAS)
+#   SIMD=off                                 # the step's element loops without the JDK's vector API
 #
 # Prints one line per measurement:
 #   BENCH config=<name> variant=<asym|full> batch=<n> img_per_s=<x> peak_rss_mib=<y> ...
@@ -25,9 +26,14 @@ REF="${REF:-$root/../shared/reference}"
 THREADS="${THREADS:-$(nproc)}"
 BLAS="${BLAS:-bundled}"
 blas_opt=""
+# SIMD=off: the scalar element loops (a JVM without the vector module), for before/after figures
+simd_opt="--add-modules=jdk.incubator.vector"
+[[ "${SIMD:-on}" == off ]] && simd_opt=""
 [[ "$BLAS" == bundled ]] || blas_opt="-Dorg.bytedeco.openblas.load=$BLAS"
 # 2-core machines: OpenMP threads must not spin against OpenBLAS's (bench_ref notes)
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+# and OpenBLAS's (both sides) sleep after a gemm instead of spinning in sched_yield (README "Threads")
+export OPENBLAS_THREAD_TIMEOUT="${OPENBLAS_THREAD_TIMEOUT:-4}"
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-$THREADS}"
 
 # the bench mains live in the test source set, so they stay out of the application jar
@@ -41,7 +47,7 @@ fi
 declare -A ours theirs
 for config in ${CONFIGS//,/ }; do
   for variant in ${VARIANTS//,/ }; do
-    line="$(java -Xmx8g $blas_opt ${JAVA_OPTS:-} -cp "$cp" org.maespark.model.bench.TrainStepBench "$config:$variant" \
+    line="$(java -Xmx8g $simd_opt $blas_opt ${JAVA_OPTS:-} -cp "$cp" org.maespark.model.bench.TrainStepBench "$config:$variant" \
       | grep '^BENCH ')"
     echo "$line"
     ours[$config:$variant]="$(sed -E 's/.*img_per_s=([0-9.]+).*/\1/' <<<"$line")"

@@ -21,6 +21,7 @@ RUNS="${RUNS:-parameter_averaging:1,parameter_averaging:8,gradient_sharing:1}"
 REPEATS="${REPEATS:-3}"
 export BENCH_DIR="${BENCH_DIR:-$root/mae-spark-job/target/spark-bench}"
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+export OPENBLAS_THREAD_TIMEOUT="${OPENBLAS_THREAD_TIMEOUT:-4}"
 HEAP="${HEAP:-3g}"
 # CLASSES=<dir> runs another build's compiled classes (<dir>/<module>/target/classes), e.g. a
 # copy of main's, against this checkout's bench: a before/after comparison in one session
@@ -36,7 +37,7 @@ cp="$root/mae-spark-job/target/test-classes:$CLASSES/mae-spark-job/target/classe
 for m in mae-conf mae-model data-prep; do cp="$cp:$CLASSES/$m/target/classes"; done
 cp="$cp:$(cat mae-spark-job/target/classpath.txt)"
 cd mae-spark-job # the bench reads the Fashion-MNIST sample as the tests do (../samples/fmnist)
-opens=""
+opens="--add-modules=jdk.incubator.vector"
 for p in java.base/sun.nio.ch java.base/java.nio java.base/java.lang.invoke java.base/java.util \
   java.base/java.util.concurrent.atomic java.base/java.lang java.base/sun.nio.cs \
   java.base/java.util.concurrent java.base/java.net java.base/java.io \

@@ -223,6 +223,7 @@ final class StandaloneCluster implements AutoCloseable {
     env.put("SPARK_SCALA_VERSION", "2.12");
     env.put("SPARK_LOCAL_IP", "127.0.0.1");
     env.put("OMP_WAIT_POLICY", "PASSIVE");
+    env.put("OPENBLAS_THREAD_TIMEOUT", "4");
     env.remove("SPARK_CONF_DIR");
     // mae-submit ships this instead of deploy/conf/log4j2.properties: the same configuration plus
     // TaskSetManager's lines, which show on which executor each task ran.

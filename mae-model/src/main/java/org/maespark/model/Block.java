@@ -1,6 +1,5 @@
 package org.maespark.model;
 
-import java.nio.FloatBuffer;
 import java.util.Map;
 import org.maespark.model.StepProfile.Part;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -121,16 +120,7 @@ final class Block {
   /** out = block(x), both [N*T, dim]; out may not be x. */
   void forward(Map<String, INDArray> p, INDArray x, INDArray out) {
     long t = StepProfile.start();
-    FloatBuffer xb = Rows.of(x);
-    Rows.layerNorm(
-        xb,
-        Rows.of(p(p, "norm1.weight")),
-        Rows.of(p(p, "norm1.bias")),
-        Rows.of(h1),
-        mean1,
-        rstd1,
-        rows,
-        dim);
+    Rows.layerNorm(x, p(p, "norm1.weight"), p(p, "norm1.bias"), h1, mean1, rstd1);
     t = StepProfile.lap(Part.LAYERNORM, t);
     Kernels.linear(h1, p(p, "attn.qkv.weight"), p(p, "attn.qkv.bias"), s.qkv);
     t = StepProfile.lap(Part.ATTN_LINEARS, t);
@@ -148,22 +138,18 @@ final class Block {
     Kernels.linearAdd(o2, p(p, "attn.proj.weight"), p(p, "attn.proj.bias"), x1);
     t = StepProfile.lap(Part.ATTN_LINEARS, t);
 
-    Rows.layerNorm(
-        Rows.of(x1),
-        Rows.of(p(p, "norm2.weight")),
-        Rows.of(p(p, "norm2.bias")),
-        Rows.of(h2),
-        mean2,
-        rstd2,
-        rows,
-        dim);
+    Rows.layerNorm(x1, p(p, "norm2.weight"), p(p, "norm2.bias"), h2, mean2, rstd2);
     t = StepProfile.lap(Part.LAYERNORM, t);
     Kernels.linear(h2, p(p, "mlp.fc1.weight"), p(p, "mlp.fc1.bias"), f);
     t = StepProfile.lap(Part.MLP_GEMMS, t);
     // exact GELU: f/2 * (1 + erf(f / sqrt 2))
-    f.mul(SQRT_HALF, erf);
-    Nd4j.exec(new org.nd4j.linalg.api.ops.impl.transforms.strict.Erf(erf, erf));
-    Rows.gelu(Rows.of(f), Rows.of(erf), Rows.of(g), (int) g.length());
+    if (Rows.VECTOR) {
+      VectorRows.gelu(Rows.bytes(f), Rows.bytes(erf), Rows.bytes(g), (int) g.length());
+    } else {
+      f.mul(SQRT_HALF, erf);
+      Nd4j.exec(new org.nd4j.linalg.api.ops.impl.transforms.strict.Erf(erf, erf));
+      Rows.gelu(Rows.of(f), Rows.of(erf), Rows.of(g), (int) g.length());
+    }
     t = StepProfile.lap(Part.GELU, t);
     out.assign(x1);
     Kernels.linearAdd(g, p(p, "mlp.fc2.weight"), p(p, "mlp.fc2.bias"), out);
@@ -185,11 +171,16 @@ final class Block {
         p(grads, "mlp.fc2.bias"),
         s.dHidden);
     t = StepProfile.lap(Part.MLP_GEMMS, t);
-    // exp(-f^2/2) for gelu'(f), built in g (no longer needed)
-    f.mul(f, g);
-    g.muli(-0.5);
-    org.nd4j.linalg.ops.transforms.Transforms.exp(g, false);
-    Rows.geluBackward(Rows.of(f), Rows.of(erf), Rows.of(g), Rows.of(s.dHidden), (int) g.length());
+    if (Rows.VECTOR) {
+      VectorRows.geluBackward(
+          Rows.bytes(f), Rows.bytes(erf), Rows.bytes(s.dHidden), (int) g.length());
+    } else {
+      // exp(-f^2/2) for gelu'(f), built in g (no longer needed)
+      f.mul(f, g);
+      g.muli(-0.5);
+      org.nd4j.linalg.ops.transforms.Transforms.exp(g, false);
+      Rows.geluBackward(Rows.of(f), Rows.of(erf), Rows.of(g), Rows.of(s.dHidden), (int) g.length());
+    }
     t = StepProfile.lap(Part.GELU, t);
     Kernels.linearBackward(
         s.dHidden,
@@ -200,17 +191,15 @@ final class Block {
         s.dRows);
     t = StepProfile.lap(Part.MLP_GEMMS, t);
     Rows.layerNormBackward(
-        Rows.of(x1),
-        Rows.of(p(p, "norm2.weight")),
+        x1,
+        p(p, "norm2.weight"),
         mean2,
         rstd2,
-        Rows.of(s.dRows),
-        Rows.of(dx),
+        s.dRows,
+        dx,
         true,
-        Rows.of(p(grads, "norm2.weight")),
-        Rows.of(p(grads, "norm2.bias")),
-        rows,
-        dim);
+        p(grads, "norm2.weight"),
+        p(grads, "norm2.bias"));
     t = StepProfile.lap(Part.LAYERNORM, t);
 
     // attention: x1 = x + proj(o2)
@@ -243,17 +232,15 @@ final class Block {
         s.dRows);
     t = StepProfile.lap(Part.ATTN_LINEARS, t);
     Rows.layerNormBackward(
-        Rows.of(x),
-        Rows.of(p(p, "norm1.weight")),
+        x,
+        p(p, "norm1.weight"),
         mean1,
         rstd1,
-        Rows.of(s.dRows),
-        Rows.of(dx),
+        s.dRows,
+        dx,
         true,
-        Rows.of(p(grads, "norm1.weight")),
-        Rows.of(p(grads, "norm1.bias")),
-        rows,
-        dim);
+        p(grads, "norm1.weight"),
+        p(grads, "norm1.bias"));
     t = StepProfile.lap(Part.LAYERNORM, t);
   }
 

@@ -167,14 +167,12 @@ final class MaeStep {
     }
     t = StepProfile.start(); // the blocks count their own parts
     Rows.layerNorm(
-        Rows.of(dec[decBlocks.length]),
-        Rows.of(Kernels.get(p, "decoder_norm.weight")),
-        Rows.of(Kernels.get(p, "decoder_norm.bias")),
-        Rows.of(dn),
+        dec[decBlocks.length],
+        Kernels.get(p, "decoder_norm.weight"),
+        Kernels.get(p, "decoder_norm.bias"),
+        dn,
         dnMean,
-        dnRstd,
-        n * td,
-        dd);
+        dnRstd);
     t = StepProfile.lap(Part.LAYERNORM, t);
     Kernels.linear(
         dn, Kernels.get(p, "decoder_pred.weight"), Kernels.get(p, "decoder_pred.bias"), out);
@@ -214,14 +212,12 @@ final class MaeStep {
     }
     t = StepProfile.start(); // the blocks count their own parts
     Rows.layerNorm(
-        Rows.of(enc[encBlocks.length]),
-        Rows.of(Kernels.get(p, "norm.weight")),
-        Rows.of(Kernels.get(p, "norm.bias")),
-        Rows.of(latent),
+        enc[encBlocks.length],
+        Kernels.get(p, "norm.weight"),
+        Kernels.get(p, "norm.bias"),
+        latent,
         latentMean,
-        latentRstd,
-        n * te,
-        d);
+        latentRstd);
     StepProfile.lap(Part.LAYERNORM, t);
   }
 
@@ -273,17 +269,15 @@ final class MaeStep {
         dDn);
     t = StepProfile.lap(Part.OTHER_GEMMS, t);
     Rows.layerNormBackward(
-        Rows.of(dec[decBlocks.length]),
-        Rows.of(Kernels.get(p, "decoder_norm.weight")),
+        dec[decBlocks.length],
+        Kernels.get(p, "decoder_norm.weight"),
         dnMean,
         dnRstd,
-        Rows.of(dDn),
-        Rows.of(dDec),
+        dDn,
+        dDec,
         false,
-        Rows.of(Kernels.get(grads, "decoder_norm.weight")),
-        Rows.of(Kernels.get(grads, "decoder_norm.bias")),
-        n * td,
-        dd);
+        Kernels.get(grads, "decoder_norm.weight"),
+        Kernels.get(grads, "decoder_norm.bias"));
     t = StepProfile.lap(Part.LAYERNORM, t);
     for (int i = decBlocks.length - 1; i >= 0; i--) {
       decBlocks[i].backward(p, grads, dec[i], dDec);
@@ -300,17 +294,15 @@ final class MaeStep {
         dLatent);
     t = StepProfile.lap(Part.OTHER_GEMMS, t);
     Rows.layerNormBackward(
-        Rows.of(enc[encBlocks.length]),
-        Rows.of(Kernels.get(p, "norm.weight")),
+        enc[encBlocks.length],
+        Kernels.get(p, "norm.weight"),
         latentMean,
         latentRstd,
-        Rows.of(dLatent),
-        Rows.of(dEnc),
+        dLatent,
+        dEnc,
         false,
-        Rows.of(Kernels.get(grads, "norm.weight")),
-        Rows.of(Kernels.get(grads, "norm.bias")),
-        n * te,
-        d);
+        Kernels.get(grads, "norm.weight"),
+        Kernels.get(grads, "norm.bias"));
     t = StepProfile.lap(Part.LAYERNORM, t);
     for (int i = encBlocks.length - 1; i >= 0; i--) {
       encBlocks[i].backward(p, grads, enc[i], dEnc);

@@ -1,5 +1,7 @@
 package org.maespark.model;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.concurrent.ForkJoinPool;
 import java.util.stream.IntStream;
@@ -17,11 +19,31 @@ final class Rows {
   private Rows() {}
 
   /**
+   * Whether the loops that need exp or erf run in SIMD lanes ({@link VectorRows}): the JVM was
+   * started with {@code --add-modules=jdk.incubator.vector}.
+   */
+  static final boolean VECTOR = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+
+  /**
    * The memory of a contiguous c-order array (or view of one) as a float buffer of its length.
    * ND4J's {@code asNioFloat()} covers the whole underlying buffer, so a view is sliced at its
    * offset here.
    */
   static FloatBuffer of(INDArray a) {
+    onHost(a);
+    return a.data().asNioFloat().slice((int) a.offset(), (int) a.length());
+  }
+
+  /** As {@link #of}, the memory as bytes in the machine's order (for {@link VectorRows}). */
+  static ByteBuffer bytes(INDArray a) {
+    onHost(a);
+    return a.data()
+        .asNio()
+        .slice(4 * (int) a.offset(), 4 * (int) a.length())
+        .order(ByteOrder.nativeOrder());
+  }
+
+  private static void onHost(INDArray a) {
     if (!contiguous(a)) { // by strides: DL4J marks its rank-1 parameter views 'f'
       throw new IllegalArgumentException(
           "not a contiguous c-order array: " + a.shapeInfoToString());
@@ -31,7 +53,6 @@ final class Rows {
     AffinityManager affinity = Nd4j.getAffinityManager();
     affinity.ensureLocation(a, AffinityManager.Location.HOST);
     affinity.tagLocation(a, AffinityManager.Location.HOST);
-    return a.data().asNioFloat().slice((int) a.offset(), (int) a.length());
   }
 
   /** Whether the strides are c-order ones of the shape (dimensions of size 1 aside). */
@@ -82,6 +103,67 @@ final class Rows {
     IntStream.range(0, chunks)
         .parallel()
         .forEach(c -> body.run(rows * c / chunks, rows * (c + 1) / chunks));
+  }
+
+  /**
+   * LayerNorm of each row of x [rows, dim] into y (same shape) with gain w and shift b [dim]: in
+   * lanes ({@link VectorRows}) where the JVM has them and the width fits, else the loops below.
+   */
+  static void layerNorm(
+      INDArray x, INDArray w, INDArray b, INDArray y, float[] mean, float[] rstd) {
+    int rows = (int) y.size(0);
+    int dim = (int) y.size(1);
+    if (VECTOR && VectorRows.fits(dim)) {
+      VectorRows.layerNorm(bytes(x), bytes(w), bytes(b), bytes(y), mean, rstd, rows, dim);
+    } else {
+      layerNorm(of(x), of(w), of(b), of(y), mean, rstd, rows, dim);
+    }
+  }
+
+  /**
+   * {@link #layerNormBackward(FloatBuffer, FloatBuffer, float[], float[], FloatBuffer, FloatBuffer,
+   * boolean, FloatBuffer, FloatBuffer, int, int)}, in lanes where it can be.
+   */
+  static void layerNormBackward(
+      INDArray x,
+      INDArray w,
+      float[] mean,
+      float[] rstd,
+      INDArray dy,
+      INDArray dx,
+      boolean accumulate,
+      INDArray dw,
+      INDArray db) {
+    int rows = (int) dy.size(0);
+    int dim = (int) dy.size(1);
+    if (VECTOR && VectorRows.fits(dim)) {
+      VectorRows.layerNormBackward(
+          bytes(x),
+          bytes(w),
+          mean,
+          rstd,
+          bytes(dy),
+          bytes(dx),
+          accumulate,
+          bytes(dw),
+          bytes(db),
+          rows,
+          dim);
+    } else {
+      layerNormBackward(
+          of(x), of(w), mean, rstd, of(dy), of(dx), accumulate, of(dw), of(db), rows, dim);
+    }
+  }
+
+  /** Every row of y [rows, cols] set to v [cols] (one bulk copy per row). */
+  static void fillRows(INDArray y, INDArray v) {
+    int cols = (int) y.size(1);
+    float[] row = new float[cols];
+    of(v).get(0, row);
+    FloatBuffer out = of(y);
+    for (int r = 0; r < y.size(0); r++) {
+      out.put(r * cols, row);
+    }
   }
 
   /**

@@ -6,13 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.FloatBuffer;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The row kernels against the textbook formulas in double, on shapes large enough to be split
- * across threads (the parity fixtures are small enough to stay on one).
+ * across threads (the parity fixtures are small enough to stay on one): the scalar loops of {@link
+ * Rows} and the SIMD ones of {@link VectorRows} (parameter {@code lanes}) to the same tolerances.
  */
 class RowsTest {
   private static final int ROWS = 3001;
@@ -26,7 +29,14 @@ class RowsTest {
   }
 
   @Test
-  void layerNormForwardAndBackwardMatchTheFormulas() {
+  void testJvmRunsTheSimdLoops() {
+    assertTrue(Rows.VECTOR, "the build starts test JVMs with --add-modules=jdk.incubator.vector");
+    assertTrue(VectorRows.fits(DIM), "rows of " + DIM + " must fill whole vectors");
+  }
+
+  @ParameterizedTest(name = "lanes={0}")
+  @ValueSource(booleans = {false, true})
+  void layerNormForwardAndBackwardMatchTheFormulas(boolean lanes) {
     Random rng = new Random(5);
     INDArray x = random(rng, ROWS, DIM, 3.0);
     INDArray w = random(rng, 1, DIM, 1.0);
@@ -39,19 +49,36 @@ class RowsTest {
     INDArray db = Nd4j.create(DataType.FLOAT, DIM);
     float[] mean = new float[ROWS];
     float[] rstd = new float[ROWS];
-    Rows.layerNorm(Rows.of(x), Rows.of(w), Rows.of(b), Rows.of(y), mean, rstd, ROWS, DIM);
-    Rows.layerNormBackward(
-        Rows.of(x),
-        Rows.of(w),
-        mean,
-        rstd,
-        Rows.of(dy),
-        Rows.of(dx),
-        true,
-        Rows.of(dw),
-        Rows.of(db),
-        ROWS,
-        DIM);
+    if (lanes) {
+      VectorRows.layerNorm(
+          Rows.bytes(x), Rows.bytes(w), Rows.bytes(b), Rows.bytes(y), mean, rstd, ROWS, DIM);
+      VectorRows.layerNormBackward(
+          Rows.bytes(x),
+          Rows.bytes(w),
+          mean,
+          rstd,
+          Rows.bytes(dy),
+          Rows.bytes(dx),
+          true,
+          Rows.bytes(dw),
+          Rows.bytes(db),
+          ROWS,
+          DIM);
+    } else {
+      Rows.layerNorm(Rows.of(x), Rows.of(w), Rows.of(b), Rows.of(y), mean, rstd, ROWS, DIM);
+      Rows.layerNormBackward(
+          Rows.of(x),
+          Rows.of(w),
+          mean,
+          rstd,
+          Rows.of(dy),
+          Rows.of(dx),
+          true,
+          Rows.of(dw),
+          Rows.of(db),
+          ROWS,
+          DIM);
+    }
 
     double[] wantDw = new double[DIM];
     double[] wantDb = new double[DIM];
@@ -115,19 +142,30 @@ class RowsTest {
     }
   }
 
-  @Test
-  void geluIsTheExactErfFormAndItsDerivative() {
-    int n = ROWS * DIM;
+  /**
+   * Both paths against the exact erf GELU; the SIMD one over all but the last 5 values (a length no
+   * vector width divides, split across threads at unaligned points), which it must leave alone.
+   */
+  @ParameterizedTest(name = "lanes={0}")
+  @ValueSource(booleans = {false, true})
+  void geluIsTheExactErfFormAndItsDerivative(boolean lanes) {
+    int n = lanes ? ROWS * DIM - 5 : ROWS * DIM;
     Random rng = new Random(7);
     INDArray f = Nd4j.rand(DataType.FLOAT, ROWS, DIM).muli(8).subi(4); // U(-4, 4)
-    INDArray erf = f.mul(Math.sqrt(0.5));
-    Nd4j.exec(new org.nd4j.linalg.api.ops.impl.transforms.strict.Erf(erf, erf));
+    INDArray erf = Nd4j.create(DataType.FLOAT, ROWS, DIM);
     INDArray g = Nd4j.create(DataType.FLOAT, ROWS, DIM);
-    Rows.gelu(Rows.of(f), Rows.of(erf), Rows.of(g), n);
-    INDArray e = org.nd4j.linalg.ops.transforms.Transforms.exp(f.mul(f).muli(-0.5), true);
     INDArray dg = random(rng, ROWS, DIM, 1.0);
     INDArray dg0 = dg.dup();
-    Rows.geluBackward(Rows.of(f), Rows.of(erf), Rows.of(e), Rows.of(dg), n);
+    if (lanes) {
+      VectorRows.gelu(Rows.bytes(f), Rows.bytes(erf), Rows.bytes(g), n);
+      VectorRows.geluBackward(Rows.bytes(f), Rows.bytes(erf), Rows.bytes(dg), n);
+    } else {
+      f.mul(Math.sqrt(0.5), erf);
+      Nd4j.exec(new org.nd4j.linalg.api.ops.impl.transforms.strict.Erf(erf, erf));
+      Rows.gelu(Rows.of(f), Rows.of(erf), Rows.of(g), n);
+      INDArray e = org.nd4j.linalg.ops.transforms.Transforms.exp(f.mul(f).muli(-0.5), true);
+      Rows.geluBackward(Rows.of(f), Rows.of(erf), Rows.of(e), Rows.of(dg), n);
+    }
     FloatBuffer fb = Rows.of(f);
     for (int i = 0; i < n; i += 13) {
       double v = fb.get(i);
@@ -137,6 +175,10 @@ class RowsTest {
       double slope = (gelu(v + h) - gelu(v - h)) / (2 * h);
       double wantDg = dg0.getDouble(i / DIM, i % DIM) * slope;
       assertEquals(wantDg, dg.getDouble(i / DIM, i % DIM), 1e-4 * Math.max(1, Math.abs(wantDg)));
+    }
+    for (int i = n; i < ROWS * DIM; i++) {
+      assertEquals(0.0, g.getDouble(i / DIM, i % DIM), "beyond n");
+      assertEquals(dg0.getDouble(i / DIM, i % DIM), dg.getDouble(i / DIM, i % DIM), "beyond n");
     }
   }
 

@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -23,6 +24,15 @@ import org.nd4j.linalg.factory.Nd4j;
  * fixture, so this is its gradient check. Odd shapes on purpose: 3 heads in the decoder, batch 3.
  */
 class MaeStepTest {
+  /**
+   * The build runs this class and the parity tests twice: with the JDK's vector module (SIMD loops)
+   * and, in surefire's {@code scalar-loops} execution, without it ({@code mae.test.simd}).
+   */
+  @Test
+  void runsTheElementLoopsThisJvmIsMeantFor() {
+    assertEquals(Boolean.parseBoolean(System.getProperty("mae.test.simd", "true")), Rows.VECTOR);
+  }
+
   @ParameterizedTest
   @ValueSource(booleans = {false, true})
   void gradientsAndLossMatchSameDiff(boolean allTokens) {

@@ -1,5 +1,6 @@
 package org.maespark.model;
 
+import java.util.Arrays;
 import java.util.Locale;
 
 /**
@@ -12,6 +13,9 @@ import java.util.Locale;
  */
 final class StepProfile {
   static final boolean ON = Boolean.getBoolean("mae.step.profile");
+
+  /** Training steps not counted, from the first ({@code -Dmae.step.profile.skip=N}). */
+  private static final long SKIP = Long.getLong("mae.step.profile.skip", 0);
 
   /** The parts of a step, as the breakdown names them. */
   enum Part {
@@ -39,6 +43,7 @@ final class StepProfile {
   private static long forwards;
   private static long forwardNanos; // whole forward passes of training steps
   private static long backwardNanos;
+  private static boolean skipped;
 
   static {
     if (ON) {
@@ -65,8 +70,13 @@ final class StepProfile {
 
   /** Counts one training step (a backward pass). */
   static void step() {
-    if (ON) {
-      steps++;
+    if (ON && ++steps == SKIP && !skipped) { // the warm-up (JIT, first-touch memory) leaves no trace
+      skipped = true;
+      Arrays.fill(NANOS, 0);
+      steps = 0;
+      forwards = 0;
+      forwardNanos = 0;
+      backwardNanos = 0;
     }
   }
 

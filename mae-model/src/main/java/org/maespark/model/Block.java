@@ -15,7 +15,6 @@ import org.nd4j.linalg.factory.Nd4j;
  * batch shape.
  */
 final class Block {
-  private static final double SQRT_HALF = Math.sqrt(0.5);
 
   /** Arrays the blocks of one stack (same shapes) use in turn: nothing in them outlives a call. */
   static final class Scratch {
@@ -142,14 +141,7 @@ final class Block {
     t = StepProfile.lap(Part.LAYERNORM, t);
     Kernels.linear(h2, p(p, "mlp.fc1.weight"), p(p, "mlp.fc1.bias"), f);
     t = StepProfile.lap(Part.MLP_GEMMS, t);
-    // exact GELU: f/2 * (1 + erf(f / sqrt 2))
-    if (Rows.VECTOR) {
-      VectorRows.gelu(Rows.bytes(f), Rows.bytes(erf), Rows.bytes(g), (int) g.length());
-    } else {
-      f.mul(SQRT_HALF, erf);
-      Nd4j.exec(new org.nd4j.linalg.api.ops.impl.transforms.strict.Erf(erf, erf));
-      Rows.gelu(Rows.of(f), Rows.of(erf), Rows.of(g), (int) g.length());
-    }
+    Rows.gelu(f, erf, g);
     t = StepProfile.lap(Part.GELU, t);
     out.assign(x1);
     Kernels.linearAdd(g, p(p, "mlp.fc2.weight"), p(p, "mlp.fc2.bias"), out);
@@ -171,16 +163,7 @@ final class Block {
         p(grads, "mlp.fc2.bias"),
         s.dHidden);
     t = StepProfile.lap(Part.MLP_GEMMS, t);
-    if (Rows.VECTOR) {
-      VectorRows.geluBackward(
-          Rows.bytes(f), Rows.bytes(erf), Rows.bytes(s.dHidden), (int) g.length());
-    } else {
-      // exp(-f^2/2) for gelu'(f), built in g (no longer needed)
-      f.mul(f, g);
-      g.muli(-0.5);
-      org.nd4j.linalg.ops.transforms.Transforms.exp(g, false);
-      Rows.geluBackward(Rows.of(f), Rows.of(erf), Rows.of(g), Rows.of(s.dHidden), (int) g.length());
-    }
+    Rows.geluBackward(f, erf, s.dHidden, g); // g is no longer needed: scratch
     t = StepProfile.lap(Part.GELU, t);
     Kernels.linearBackward(
         s.dHidden,

@@ -7,7 +7,9 @@ import java.util.concurrent.ForkJoinPool;
 import java.util.stream.IntStream;
 import org.nd4j.linalg.api.concurrency.AffinityManager;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Erf;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * The row-wise kernels of the hand-written training step ({@link MaeStep}) that BLAS has no call
@@ -120,10 +122,7 @@ final class Rows {
     }
   }
 
-  /**
-   * {@link #layerNormBackward(FloatBuffer, FloatBuffer, float[], float[], FloatBuffer, FloatBuffer,
-   * boolean, FloatBuffer, FloatBuffer, int, int)}, in lanes where it can be.
-   */
+  /** LayerNorm backward (the loops below say what it computes), in lanes where it can be. */
   static void layerNormBackward(
       INDArray x,
       INDArray w,
@@ -152,6 +151,37 @@ final class Rows {
     } else {
       layerNormBackward(
           of(x), of(w), mean, rstd, of(dy), of(dx), accumulate, of(dw), of(db), rows, dim);
+    }
+  }
+
+  /**
+   * Exact (erf) GELU of f into g, keeping erf(f / sqrt 2) in erf (all of one shape): in lanes
+   * ({@link VectorRows}) where the JVM has them, else libnd4j's erf and the loop below.
+   */
+  static void gelu(INDArray f, INDArray erf, INDArray g) {
+    int n = (int) g.length();
+    if (VECTOR) {
+      VectorRows.gelu(bytes(f), bytes(erf), bytes(g), n);
+    } else {
+      f.mul(Math.sqrt(0.5), erf);
+      Nd4j.exec(new Erf(erf, erf));
+      gelu(of(f), of(erf), of(g), n);
+    }
+  }
+
+  /**
+   * GELU backward in place on dg, with the forward's f and erf; the scalar path overwrites {@code
+   * scratch} (f's shape) with exp(-f^2/2).
+   */
+  static void geluBackward(INDArray f, INDArray erf, INDArray dg, INDArray scratch) {
+    int n = (int) dg.length();
+    if (VECTOR) {
+      VectorRows.geluBackward(bytes(f), bytes(erf), bytes(dg), n);
+    } else {
+      f.mul(f, scratch);
+      scratch.muli(-0.5);
+      Transforms.exp(scratch, false);
+      geluBackward(of(f), of(erf), of(scratch), of(dg), n);
     }
   }
 
@@ -255,16 +285,8 @@ final class Rows {
             }
           }
         });
-    for (int j = 0; j < dim; j++) {
-      double sw = 0;
-      double sb = 0;
-      for (int c = 0; c < chunks; c++) {
-        sw += colW[c][j];
-        sb += colB[c][j];
-      }
-      dw.put(j, (float) sw);
-      db.put(j, (float) sb);
-    }
+    sumParts(colW, dw);
+    sumParts(colB, db);
   }
 
   /** Column sums of x [rows, cols] into out [cols], accumulated in double. */
@@ -283,10 +305,15 @@ final class Rows {
             }
           }
         });
-    for (int j = 0; j < cols; j++) {
+    sumParts(acc, out);
+  }
+
+  /** out[j] = the sum over parts p of parts[p][j], in part order (the same for any threads). */
+  static void sumParts(double[][] parts, FloatBuffer out) {
+    for (int j = 0; j < parts[0].length; j++) {
       double s = 0;
-      for (int c = 0; c < chunks; c++) {
-        s += acc[c][j];
+      for (double[] part : parts) {
+        s += part[j];
       }
       out.put(j, (float) s);
     }

@@ -70,7 +70,9 @@ final class StepProfile {
 
   /** Counts one training step (a backward pass). */
   static void step() {
-    if (ON && ++steps == SKIP && !skipped) { // the warm-up (JIT, first-touch memory) leaves no trace
+    if (ON
+        && ++steps == SKIP
+        && !skipped) { // the warm-up (JIT, first-touch memory) leaves no trace
       skipped = true;
       Arrays.fill(NANOS, 0);
       steps = 0;

@@ -213,16 +213,8 @@ final class VectorRows {
             }
           }
         });
-    for (int j = 0; j < dim; j++) {
-      double sw = 0;
-      double sb = 0;
-      for (int c = 0; c < chunks; c++) {
-        sw += colW[c][j];
-        sb += colB[c][j];
-      }
-      dw.putFloat(4 * j, (float) sw);
-      db.putFloat(4 * j, (float) sb);
-    }
+    Rows.sumParts(colW, dw.asFloatBuffer());
+    Rows.sumParts(colB, db.asFloatBuffer());
   }
 
   private static FloatVector load(ByteBuffer b, int byteOffset) {

@@ -70,9 +70,8 @@ final class StepProfile {
 
   /** Counts one training step (a backward pass). */
   static void step() {
-    if (ON
-        && ++steps == SKIP
-        && !skipped) { // the warm-up (JIT, first-touch memory) leaves no trace
+    // after the warm-up's SKIP steps, start again: JIT compilation and first-touch memory are gone
+    if (ON && ++steps == SKIP && !skipped) {
       skipped = true;
       Arrays.fill(NANOS, 0);
       steps = 0;

@@ -4,21 +4,27 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The element loops of the step that need exp or erf, in SIMD lanes through the JDK's vector API
- * ({@code jdk.incubator.vector}, whose exp is vectorized): one pass over memory each, where the
- * scalar path of {@link Rows} makes three or four passes through libnd4j's element ops (erf and exp
- * one element at a time). Loaded only when the JVM was started with {@code
- * --add-modules=jdk.incubator.vector} ({@link Rows#VECTOR}); the launchers, the Spark settings and
- * the tests start every JVM so.
+ * The step's GELU and LayerNorm loops in SIMD lanes through the JDK's vector API ({@code
+ * jdk.incubator.vector}): one pass over memory each, where the scalar path of {@link Rows} makes
+ * three or four passes through libnd4j's element ops (erf and exp one element at a time). Loaded
+ * only when the JVM was started with {@code --add-modules=jdk.incubator.vector} ({@link
+ * Rows#VECTOR}); the launchers, the Spark settings and the tests start every JVM so.
  *
  * <p>erf is Abramowitz and Stegun's 7.1.26 (|error| < 1.5e-7), the approximation torch's own CPU
  * GELU evaluates in SIMD lanes, so the reference computes these values the same way (glibc's erff,
  * which the scalar path uses, differs from both by up to ~6e-7).
+ *
+ * <p>Every result is the same whether the JIT has compiled a loop or it still runs interpreted (a
+ * resumed run must equal an uninterrupted one): the loops use only operations IEEE 754 rounds one
+ * way (add, mul, fma, div, sqrt, conversions, bits). The API's own EXP is not (compiled it is
+ * Intel's SVML, interpreted {@code Math.exp}), nor is {@code reduceLanes(ADD)} (order unspecified),
+ * so exp and lane sums are written here.
  */
 final class VectorRows {
   private VectorRows() {}
@@ -39,12 +45,52 @@ final class VectorRows {
   private static final float A4 = -1.453152027f;
   private static final float A5 = 1.061405429f;
 
+  // exp: x = n ln2 + r (ln2 in two parts, Cody and Waite), exp(r) by Cephes' expf polynomial
+  private static final float LOG2E = 1.44269504088896341f;
+  private static final float LN2_HI = 0.693359375f;
+  private static final float LN2_LO = -2.12194440e-4f;
+  private static final float ROUND = 12582912f; // 1.5 * 2^23: n + ROUND holds n in its low bits
+  private static final int ROUND_BITS = Float.floatToRawIntBits(ROUND);
+  private static final float E1 = 1.9875691500e-4f;
+  private static final float E2 = 1.3981999507e-3f;
+  private static final float E3 = 8.3334519073e-3f;
+  private static final float E4 = 4.1665795894e-2f;
+  private static final float E5 = 1.6666665459e-1f;
+  private static final float E6 = 5.0000001201e-1f;
+
+  /** e^x of each lane, within ~1 ulp, for x in [-87.3, 88] (clamped there: 2^n stays normal). */
+  static FloatVector exp(FloatVector x) {
+    x = x.lanewise(VectorOperators.MAX, -87.3f).lanewise(VectorOperators.MIN, 88f);
+    FloatVector t = x.fma(LOG2E, ROUND); // n + ROUND, n = x log2(e) rounded to an integer
+    FloatVector n = t.sub(ROUND);
+    FloatVector r = x.sub(n.mul(LN2_HI)).sub(n.mul(LN2_LO));
+    FloatVector p = r.fma(E1, E2).mul(r).add(E3).mul(r).add(E4).mul(r).add(E5).mul(r).add(E6);
+    p = p.mul(r).mul(r).add(r).add(1f);
+    IntVector pow2n =
+        t.reinterpretAsInts().sub(ROUND_BITS - 127).lanewise(VectorOperators.LSHL, 23);
+    return p.mul(pow2n.reinterpretAsFloats());
+  }
+
+  /**
+   * The sum of v's lanes in a fixed order (halves added pairwise, through {@code scratch} of the
+   * species' length).
+   */
+  static float sum(FloatVector v, float[] scratch) {
+    v.intoArray(scratch, 0);
+    for (int w = scratch.length / 2; w > 0; w /= 2) {
+      for (int i = 0; i < w; i++) {
+        scratch[i] += scratch[i + w];
+      }
+    }
+    return scratch[0];
+  }
+
   /** erf of each lane. */
   static FloatVector erf(FloatVector z) {
     FloatVector az = z.abs();
     FloatVector t = FloatVector.broadcast(S, 1f).div(az.fma(P, 1f));
     FloatVector poly = t.fma(A5, A4).mul(t).add(A3).mul(t).add(A2).mul(t).add(A1).mul(t);
-    FloatVector e = az.mul(az).neg().lanewise(VectorOperators.EXP);
+    FloatVector e = exp(az.mul(az).neg());
     FloatVector y = poly.mul(e).neg().add(1f);
     return y.lanewise(VectorOperators.NEG, z.compare(VectorOperators.LT, 0f));
   }
@@ -102,7 +148,7 @@ final class VectorRows {
   }
 
   private static FloatVector geluGrad(FloatVector x, FloatVector erf) {
-    FloatVector pdf = x.mul(x).mul(-0.5f).lanewise(VectorOperators.EXP).mul(INV_SQRT_2PI);
+    FloatVector pdf = exp(x.mul(x).mul(-0.5f)).mul(INV_SQRT_2PI);
     return erf.add(1f).mul(0.5f).add(x.mul(pdf));
   }
 
@@ -126,21 +172,20 @@ final class VectorRows {
         rows,
         Rows.chunks(rows, dim),
         (lo, hi) -> {
+          float[] lanes = new float[len];
           for (int r = lo; r < hi; r++) {
             int o = 4 * r * dim;
             FloatVector s = FloatVector.zero(S);
             for (int j = 0; j < dim; j += len) {
               s = s.add(load(x, o + 4 * j));
             }
-            float mu = s.reduceLanes(VectorOperators.ADD) / dim;
+            float mu = sum(s, lanes) / dim;
             FloatVector ss = FloatVector.zero(S);
             for (int j = 0; j < dim; j += len) {
               FloatVector c = load(x, o + 4 * j).sub(mu);
               ss = c.fma(c, ss);
             }
-            float inv =
-                (float)
-                    (1.0 / Math.sqrt(ss.reduceLanes(VectorOperators.ADD) / dim + MaeGraph.LN_EPS));
+            float inv = (float) (1.0 / Math.sqrt(sum(ss, lanes) / dim + MaeGraph.LN_EPS));
             mean[r] = mu;
             rstd[r] = inv;
             for (int j = 0; j < dim; j += len) {
@@ -178,6 +223,7 @@ final class VectorRows {
           // the column sums run in float lanes over FLUSH rows at a time, then go to double
           float[] cw = new float[dim];
           float[] cb = new float[dim];
+          float[] lanes = new float[len];
           int first = rows * c / chunks;
           int last = rows * (c + 1) / chunks;
           for (int r = first; r < last; r++) {
@@ -195,8 +241,8 @@ final class VectorRows {
               sumG = sumG.add(gh);
               sumGx = gh.fma(xhat, sumGx);
             }
-            float meanG = sumG.reduceLanes(VectorOperators.ADD) / dim;
-            float meanGx = sumGx.reduceLanes(VectorOperators.ADD) / dim;
+            float meanG = sum(sumG, lanes) / dim;
+            float meanGx = sum(sumGx, lanes) / dim;
             for (int j = 0; j < dim; j += len) {
               FloatVector xhat = load(x, o + 4 * j).sub(mu).mul(inv);
               FloatVector v =

@@ -37,13 +37,8 @@ cp="$root/mae-spark-job/target/test-classes:$CLASSES/mae-spark-job/target/classe
 for m in mae-conf mae-model data-prep; do cp="$cp:$CLASSES/$m/target/classes"; done
 cp="$cp:$(cat mae-spark-job/target/classpath.txt)"
 cd mae-spark-job # the bench reads the Fashion-MNIST sample as the tests do (../samples/fmnist)
-opens="--add-modules=jdk.incubator.vector"
-for p in java.base/sun.nio.ch java.base/java.nio java.base/java.lang.invoke java.base/java.util \
-  java.base/java.util.concurrent.atomic java.base/java.lang java.base/sun.nio.cs \
-  java.base/java.util.concurrent java.base/java.net java.base/java.io \
-  java.base/sun.security.action java.base/sun.util.calendar; do
-  opens="$opens --add-opens=$p=ALL-UNNAMED"
-done
+# every JVM's flags (--add-opens, the vector module, Aeron's timeout), as deploy/bin/mae reads them
+opens="$(sed -n 's:.*<jvm.opens>\(.*\)</jvm.opens>.*:\1:p' "$root/pom.xml")"
 if [[ "${WHAT:-rounds}" == eval ]]; then
   # shellcheck disable=SC2086
   exec java -Xmx"$HEAP" $JAVA_OPTS $opens -Dlog4j2.level=WARN -cp "$cp" \
@@ -51,9 +46,8 @@ if [[ "${WHAT:-rounds}" == eval ]]; then
 fi
 bench() {
   # shellcheck disable=SC2086
-  java -Xmx"$HEAP" $JAVA_OPTS $opens -Daeron.publication.unblock.timeout=60000000000 \
-    -Dlog4j2.level=WARN -cp "$cp" org.maespark.train.bench.SparkRoundBench "$@" 2>/dev/null |
-    grep -E '^BENCH_(RUN|SINGLE) '
+  java -Xmx"$HEAP" $JAVA_OPTS $opens -Dlog4j2.level=WARN -cp "$cp" \
+    org.maespark.train.bench.SparkRoundBench "$@" 2>/dev/null | grep -E '^BENCH_(RUN|SINGLE) '
 }
 field() { sed -E "s/.* $1=([^ ]+).*/\1/"; }
 median() { python3 -c 'import sys,statistics; print("%.2f" % statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }

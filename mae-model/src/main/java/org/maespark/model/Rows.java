@@ -21,7 +21,7 @@ final class Rows {
   private Rows() {}
 
   /**
-   * Whether the loops that need exp or erf run in SIMD lanes ({@link VectorRows}): the JVM was
+   * Whether the GELU and LayerNorm loops run in SIMD lanes ({@link VectorRows}): the JVM was
    * started with {@code --add-modules=jdk.incubator.vector}.
    */
   static final boolean VECTOR = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();

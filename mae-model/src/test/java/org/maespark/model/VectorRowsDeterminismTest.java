@@ -12,14 +12,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 /**
- * The SIMD loops give the same bits whether the JIT has compiled them or they still run
- * interpreted: a run resumed in a fresh JVM must equal an uninterrupted one (PretrainerIT), and
- * with the vector API's own exp and lane sums it did not (8.6e-5 apart after 4 epochs). The
- * interpreted side is a child JVM with {@code -Xint}; the loops work on plain buffers there, so
- * ND4J need not start.
+ * The SIMD loops (and attention's) give the same bits whether the JIT has compiled them or they
+ * still run interpreted: a run resumed in a fresh JVM must equal an uninterrupted one
+ * (PretrainerIT), and with the vector API's own exp and lane sums it did not (8.6e-5 apart after 4
+ * epochs). The interpreted side is a child JVM with {@code -Xint}; the loops work on plain buffers
+ * there, so ND4J need not start.
  */
 class VectorRowsDeterminismTest {
   private static final int ROWS = 37;
@@ -51,8 +52,18 @@ class VectorRowsDeterminismTest {
     VectorRows.geluBackward(x, erf, dg, n - 3);
     VectorRows.layerNorm(x, w, b, y, mean, rstd, ROWS, DIM);
     VectorRows.layerNormBackward(x, w, mean, rstd, dy, dx, true, dw, db, ROWS, DIM);
+    // attention: 3 images of 13 tokens (a tail no vector width divides), 2 heads of 2 vectors
+    int hd = 2 * IntStream.rangeClosed(1, 64).filter(VectorAttention::fits).findFirst().getAsInt();
+    VectorAttention.Shape s = new VectorAttention.Shape(3, 13, 2, hd, (float) Math.pow(hd, -0.5));
+    int rows = s.n() * s.t();
+    ByteBuffer qkv = buffer(rows * 3 * s.dim(), rng, 2);
+    ByteBuffer attn = buffer(s.n() * s.heads() * s.t() * s.t(), rng, 0);
+    ByteBuffer o = buffer(rows * s.dim(), rng, 0);
+    ByteBuffer dqkv = buffer(rows * 3 * s.dim(), rng, 0);
+    VectorAttention.forward(qkv, attn, o, s);
+    VectorAttention.backward(qkv, attn, o, dqkv, s);
     StringBuilder out = new StringBuilder();
-    for (ByteBuffer r : List.of(erf, g, dg, y, dx, dw, db)) {
+    for (ByteBuffer r : List.of(erf, g, dg, y, dx, dw, db, attn, o, dqkv)) {
       for (int i = 0; i < r.capacity() / 4; i++) {
         out.append(Integer.toHexString(Float.floatToRawIntBits(r.getFloat(4 * i)))).append(' ');
       }
@@ -86,7 +97,18 @@ class VectorRowsDeterminismTest {
     assertEquals(0, p.exitValue(), "the interpreted child failed");
     String[] want = interpreted.split("\n");
     String[] got = compiled.split("\n");
-    String[] names = {"erf", "gelu", "gelu backward", "layer norm", "dx", "dw", "db"};
+    String[] names = {
+      "erf",
+      "gelu",
+      "gelu backward",
+      "layer norm",
+      "dx",
+      "dw",
+      "db",
+      "attention weights",
+      "attention output",
+      "attention qkv gradient"
+    };
     assertEquals(names.length, want.length, "outputs of the child");
     for (int i = 0; i < names.length; i++) {
       String[] a = want[i].split(" ");

@@ -2,8 +2,9 @@ package org.maespark.model;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -169,50 +170,51 @@ final class VectorAttention {
         Rows.chunks(pairs, (long) s.t() * s.t() * s.hd() / 8),
         (lo, hi) -> {
           Pair w = new Pair(s);
+          FloatBuffer weights = attn.asFloatBuffer();
           for (int p = lo; p < hi; p++) {
-            forward(qkv, attn, out, s, w, p / s.heads(), p % s.heads());
+            forward(qkv, weights, out, s, w, p / s.heads(), p % s.heads());
           }
         });
   }
 
+  /*
+   * No masked loads or stores, blends or vectors passed to helpers in these loops: on JDK 17 masked
+   * memory operations are not compiled to SIMD instructions, and the fallbacks (and a vector passed
+   * to a method the JIT does not inline) allocate on every call (JFR: ~200 MB/s of garbage in the
+   * fmnist-28 step). Rows are padded to whole vectors in Java arrays and copied in bulk instead.
+   */
   private static void forward(
-      ByteBuffer qkv, ByteBuffer attn, ByteBuffer out, Shape s, Pair w, int img, int h) {
+      ByteBuffer qkv, FloatBuffer attn, ByteBuffer out, Shape s, Pair w, int img, int h) {
     int t = s.t();
     int hd = s.hd();
     int tp = s.tp();
     w.load(qkv, s, img, h);
     transpose(w.k, hd, t, hd, w.kt, tp);
     mul(w.q, hd, w.kt, tp, hd, t, w.a); // q k^T
-    VectorMask<Float> tail = S.indexInRange(tp - L, t);
     for (int i = 0; i < t; i++) {
       int o = i * tp;
+      Arrays.fill(w.a, o + t, o + tp, Float.NEGATIVE_INFINITY); // the padding: no part in max
       FloatVector max = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
       for (int j = 0; j < tp; j += L) {
         FloatVector x = FloatVector.fromArray(S, w.a, o + j).mul(s.scale());
         x.intoArray(w.a, o + j);
-        max = max.max(j + L < tp ? x : x.blend(Float.NEGATIVE_INFINITY, tail.not()));
+        max = max.max(x);
       }
       float m = max.reduceLanes(VectorOperators.MAX); // exact in any order
+      for (int j = 0; j < tp; j += L) {
+        VectorRows.exp(FloatVector.fromArray(S, w.a, o + j).sub(m)).intoArray(w.a, o + j);
+      }
+      Arrays.fill(w.a, o + t, o + tp, 0f); // and none in the sum
       FloatVector sum = FloatVector.zero(S);
       for (int j = 0; j < tp; j += L) {
-        FloatVector e = VectorRows.exp(FloatVector.fromArray(S, w.a, o + j).sub(m));
-        if (j + L >= tp) {
-          e = e.blend(0f, tail.not());
-        }
-        e.intoArray(w.a, o + j);
-        sum = sum.add(e);
+        sum = sum.add(FloatVector.fromArray(S, w.a, o + j));
       }
-      float inv = 1f / VectorRows.sum(sum, w.lanes);
-      int row = 4 * (((img * s.heads() + h) * t + i) * t);
+      sum.intoArray(w.lanes, 0);
+      float inv = 1f / VectorRows.sum(w.lanes);
       for (int j = 0; j < tp; j += L) {
-        FloatVector a = FloatVector.fromArray(S, w.a, o + j).mul(inv);
-        a.intoArray(w.a, o + j);
-        if (j + L < tp) {
-          a.intoByteBuffer(attn, row + 4 * j, NATIVE);
-        } else {
-          a.intoByteBuffer(attn, row + 4 * j, NATIVE, tail);
-        }
+        FloatVector.fromArray(S, w.a, o + j).mul(inv).intoArray(w.a, o + j);
       }
+      attn.put(((img * s.heads() + h) * t + i) * t, w.a, o, t);
     }
     mul(w.a, tp, w.v, hd, t, t, w.out); // A v
     write(w.out, 1f, out, s.dim(), h * hd, s, img);
@@ -229,15 +231,16 @@ final class VectorAttention {
         Rows.chunks(pairs, (long) s.t() * s.t() * s.hd() / 4),
         (lo, hi) -> {
           Pair w = new Pair(s);
+          FloatBuffer weights = attn.asFloatBuffer();
           for (int p = lo; p < hi; p++) {
-            backward(qkv, attn, dOut, dqkv, s, w, p / s.heads(), p % s.heads());
+            backward(qkv, weights, dOut, dqkv, s, w, p / s.heads(), p % s.heads());
           }
         });
   }
 
   private static void backward(
       ByteBuffer qkv,
-      ByteBuffer attn,
+      FloatBuffer attn,
       ByteBuffer dOut,
       ByteBuffer dqkv,
       Shape s,
@@ -250,16 +253,8 @@ final class VectorAttention {
     int dim = s.dim();
     w.load(qkv, s, img, h);
     read(dOut, dim, h * hd, s, img, w.dOut);
-    VectorMask<Float> tail = S.indexInRange(tp - L, t);
-    for (int i = 0; i < t; i++) {
-      int row = 4 * (((img * s.heads() + h) * t + i) * t);
-      for (int j = 0; j < tp; j += L) {
-        FloatVector a =
-            j + L < tp
-                ? FloatVector.fromByteBuffer(S, attn, row + 4 * j, NATIVE)
-                : FloatVector.fromByteBuffer(S, attn, row + 4 * j, NATIVE, tail);
-        a.intoArray(w.a, i * tp + j);
-      }
+    for (int i = 0; i < t; i++) { // the padding of w.a stays zero
+      attn.get(((img * s.heads() + h) * t + i) * t, w.a, i * tp, t);
     }
     transpose(w.v, hd, t, hd, w.kt, tp);
     mul(w.dOut, hd, w.kt, tp, hd, t, w.da); // dA = dO v^T
@@ -273,7 +268,8 @@ final class VectorAttention {
       for (int j = 0; j < tp; j += L) {
         dot = FloatVector.fromArray(S, w.a, o + j).fma(FloatVector.fromArray(S, w.da, o + j), dot);
       }
-      float sdot = VectorRows.sum(dot, w.lanes);
+      dot.intoArray(w.lanes, 0);
+      float sdot = VectorRows.sum(w.lanes);
       for (int j = 0; j < tp; j += L) {
         FloatVector.fromArray(S, w.da, o + j)
             .sub(sdot)

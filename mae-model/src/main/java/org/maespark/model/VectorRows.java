@@ -72,11 +72,12 @@ final class VectorRows {
   }
 
   /**
-   * The sum of v's lanes in a fixed order (halves added pairwise, through {@code scratch} of the
-   * species' length).
+   * The sum of a vector's lanes stored in {@code lanes} (the species' length), in a fixed order:
+   * halves added pairwise. Callers store the vector themselves: a vector passed to a method the JIT
+   * does not inline is boxed, an allocation per call (seen with JFR in the LayerNorm loops).
    */
-  static float sum(FloatVector v, float[] scratch) {
-    v.intoArray(scratch, 0);
+  static float sum(float[] lanes) {
+    float[] scratch = lanes;
     for (int w = scratch.length / 2; w > 0; w /= 2) {
       for (int i = 0; i < w; i++) {
         scratch[i] += scratch[i + w];
@@ -177,22 +178,26 @@ final class VectorRows {
             int o = 4 * r * dim;
             FloatVector s = FloatVector.zero(S);
             for (int j = 0; j < dim; j += len) {
-              s = s.add(load(x, o + 4 * j));
+              s = s.add(FloatVector.fromByteBuffer(S, x, o + 4 * j, NATIVE));
             }
-            float mu = sum(s, lanes) / dim;
+            s.intoArray(lanes, 0);
+            float mu = sum(lanes) / dim;
             FloatVector ss = FloatVector.zero(S);
             for (int j = 0; j < dim; j += len) {
-              FloatVector c = load(x, o + 4 * j).sub(mu);
+              FloatVector c = FloatVector.fromByteBuffer(S, x, o + 4 * j, NATIVE).sub(mu);
               ss = c.fma(c, ss);
             }
-            float inv = (float) (1.0 / Math.sqrt(sum(ss, lanes) / dim + MaeGraph.LN_EPS));
+            ss.intoArray(lanes, 0);
+            float inv = (float) (1.0 / Math.sqrt(sum(lanes) / dim + MaeGraph.LN_EPS));
             mean[r] = mu;
             rstd[r] = inv;
             for (int j = 0; j < dim; j += len) {
-              load(x, o + 4 * j)
+              FloatVector.fromByteBuffer(S, x, o + 4 * j, NATIVE)
                   .sub(mu)
                   .mul(inv)
-                  .fma(load(w, 4 * j), load(b, 4 * j))
+                  .fma(
+                      FloatVector.fromByteBuffer(S, w, 4 * j, NATIVE),
+                      FloatVector.fromByteBuffer(S, b, 4 * j, NATIVE))
                   .intoByteBuffer(y, o + 4 * j, NATIVE);
             }
           }
@@ -233,21 +238,30 @@ final class VectorRows {
             FloatVector sumG = FloatVector.zero(S); // of dxhat
             FloatVector sumGx = FloatVector.zero(S); // of dxhat * xhat
             for (int j = 0; j < dim; j += len) {
-              FloatVector xhat = load(x, o + 4 * j).sub(mu).mul(inv);
-              FloatVector g = load(dy, o + 4 * j);
+              FloatVector xhat =
+                  FloatVector.fromByteBuffer(S, x, o + 4 * j, NATIVE).sub(mu).mul(inv);
+              FloatVector g = FloatVector.fromByteBuffer(S, dy, o + 4 * j, NATIVE);
               xhat.fma(g, FloatVector.fromArray(S, cw, j)).intoArray(cw, j);
               g.add(FloatVector.fromArray(S, cb, j)).intoArray(cb, j);
-              FloatVector gh = g.mul(load(w, 4 * j));
+              FloatVector gh = g.mul(FloatVector.fromByteBuffer(S, w, 4 * j, NATIVE));
               sumG = sumG.add(gh);
               sumGx = gh.fma(xhat, sumGx);
             }
-            float meanG = sum(sumG, lanes) / dim;
-            float meanGx = sum(sumGx, lanes) / dim;
+            sumG.intoArray(lanes, 0);
+            float meanG = sum(lanes) / dim;
+            sumGx.intoArray(lanes, 0);
+            float meanGx = sum(lanes) / dim;
             for (int j = 0; j < dim; j += len) {
-              FloatVector xhat = load(x, o + 4 * j).sub(mu).mul(inv);
+              FloatVector xhat =
+                  FloatVector.fromByteBuffer(S, x, o + 4 * j, NATIVE).sub(mu).mul(inv);
               FloatVector v =
-                  load(dy, o + 4 * j).mul(load(w, 4 * j)).sub(meanG).sub(xhat.mul(meanGx)).mul(inv);
-              (accumulate ? v.add(load(dx, o + 4 * j)) : v).intoByteBuffer(dx, o + 4 * j, NATIVE);
+                  FloatVector.fromByteBuffer(S, dy, o + 4 * j, NATIVE)
+                      .mul(FloatVector.fromByteBuffer(S, w, 4 * j, NATIVE))
+                      .sub(meanG)
+                      .sub(xhat.mul(meanGx))
+                      .mul(inv);
+              (accumulate ? v.add(FloatVector.fromByteBuffer(S, dx, o + 4 * j, NATIVE)) : v)
+                  .intoByteBuffer(dx, o + 4 * j, NATIVE);
             }
             if ((r - first) % FLUSH == FLUSH - 1 || r == last - 1) {
               for (int j = 0; j < dim; j++) {
@@ -261,9 +275,5 @@ final class VectorRows {
         });
     Rows.sumParts(colW, dw.asFloatBuffer());
     Rows.sumParts(colB, db.asFloatBuffer());
-  }
-
-  private static FloatVector load(ByteBuffer b, int byteOffset) {
-    return FloatVector.fromByteBuffer(S, b, byteOffset, NATIVE);
   }
 }

@@ -160,8 +160,7 @@ final class Block {
       o2ByHead.assign(heads4);
       t = StepProfile.lap(Part.HEADS, t);
     }
-    x1.assign(x);
-    Kernels.linearAdd(o2, p(p, "attn.proj.weight"), p(p, "attn.proj.bias"), x1);
+    Kernels.linearAdd(o2, p(p, "attn.proj.weight"), p(p, "attn.proj.bias"), x, x1);
     t = StepProfile.lap(Part.ATTN_LINEARS, t);
 
     Rows.layerNorm(x1, p(p, "norm2.weight"), p(p, "norm2.bias"), h2, mean2, rstd2);
@@ -170,8 +169,7 @@ final class Block {
     t = StepProfile.lap(Part.MLP_GEMMS, t);
     Rows.gelu(f, erf, g);
     t = StepProfile.lap(Part.GELU, t);
-    out.assign(x1);
-    Kernels.linearAdd(g, p(p, "mlp.fc2.weight"), p(p, "mlp.fc2.bias"), out);
+    Kernels.linearAdd(g, p(p, "mlp.fc2.weight"), p(p, "mlp.fc2.bias"), x1, out);
     t = StepProfile.lap(Part.MLP_GEMMS, t);
   }
 

@@ -3,6 +3,7 @@ package org.maespark.model;
 import java.util.Map;
 import org.nd4j.linalg.api.blas.params.MMulTranspose;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastAddOp;
 import org.nd4j.linalg.api.ops.impl.reduce.Mmul;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -24,10 +25,13 @@ final class Kernels {
     Nd4j.gemm(x, w, y, false, true, 1.0, 1.0);
   }
 
-  /** y += x W^T + b (a residual branch added into the stream). */
-  static void linearAdd(INDArray x, INDArray w, INDArray b, INDArray y) {
+  /**
+   * y = r + x W^T + b (a residual branch added to the stream r): y starts as r + b in every row,
+   * one pass, and the gemm adds x W^T (beta 1).
+   */
+  static void linearAdd(INDArray x, INDArray w, INDArray b, INDArray r, INDArray y) {
+    Nd4j.exec(new BroadcastAddOp(r, b, y, 1));
     Nd4j.gemm(x, w, y, false, true, 1.0, 1.0);
-    y.addiRowVector(b);
   }
 
   /**

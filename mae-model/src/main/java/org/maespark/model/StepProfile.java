@@ -20,9 +20,9 @@ final class StepProfile {
   /** The parts of a step, as the breakdown names them. */
   enum Part {
     ATTN_LINEARS("attention qkv/proj gemms"),
-    ATTN_MATMULS("attention batched matmuls (q k^T, A v and their backward)"),
-    SOFTMAX("softmax"),
-    HEADS("heads rearranged (qkv -> per head, back to rows)"),
+    ATTN_MATMULS("attention products (q k^T, A v, backward; with lanes also softmax)"),
+    SOFTMAX("softmax (libnd4j path)"),
+    HEADS("heads rearranged (libnd4j path: qkv -> per head, back)"),
     MLP_GEMMS("MLP fc1/fc2 gemms"),
     GELU("GELU (erf, exp and the row loops)"),
     LAYERNORM("LayerNorm"),
@@ -107,14 +107,14 @@ final class StepProfile {
     for (Part p : Part.values()) {
       System.out.printf(
           Locale.ROOT,
-          "PROFILE %-62s %8.4f s/step %5.1f%%%n",
+          "PROFILE %-68s %8.4f s/step %5.1f%%%n",
           p.label,
           NANOS[p.ordinal()] / 1e9 / steps,
           100.0 * NANOS[p.ordinal()] / total);
     }
     System.out.printf(
         Locale.ROOT,
-        "PROFILE %-62s %8.4f s/step (%d steps; %d forward-only passes counted in)%n",
+        "PROFILE %-68s %8.4f s/step (%d steps; %d forward-only passes counted in)%n",
         "sum",
         total / 1e9 / steps,
         steps,

@@ -164,6 +164,16 @@ final class VectorAttention {
    * [N*H, t, t], and out = A v written to the out rows [N*t, dim].
    */
   static void forward(ByteBuffer qkv, ByteBuffer attn, ByteBuffer out, Shape s) {
+    eachPair(s, attn, (w, weights, img, h) -> forward(qkv, weights, out, s, w, img, h));
+  }
+
+  /** The work of one (image, head) pair, with this thread's arrays and view of the weights. */
+  private interface PairTask {
+    void run(Pair w, FloatBuffer weights, int img, int h);
+  }
+
+  /** Runs {@code task} for every (image, head) pair, the pairs split over the threads. */
+  private static void eachPair(Shape s, ByteBuffer attn, PairTask task) {
     int pairs = s.n() * s.heads();
     Rows.parallel(
         pairs,
@@ -172,7 +182,7 @@ final class VectorAttention {
           Pair w = new Pair(s);
           FloatBuffer weights = attn.asFloatBuffer();
           for (int p = lo; p < hi; p++) {
-            forward(qkv, weights, out, s, w, p / s.heads(), p % s.heads());
+            task.run(w, weights, p / s.heads(), p % s.heads());
           }
         });
   }
@@ -225,17 +235,7 @@ final class VectorAttention {
    * attn, writes the gradient of the qkv rows to dqkv [N*t, 3*dim].
    */
   static void backward(ByteBuffer qkv, ByteBuffer attn, ByteBuffer dOut, ByteBuffer dqkv, Shape s) {
-    int pairs = s.n() * s.heads();
-    Rows.parallel(
-        pairs,
-        Rows.chunks(pairs, (long) s.t() * s.t() * s.hd() / 4),
-        (lo, hi) -> {
-          Pair w = new Pair(s);
-          FloatBuffer weights = attn.asFloatBuffer();
-          for (int p = lo; p < hi; p++) {
-            backward(qkv, weights, dOut, dqkv, s, w, p / s.heads(), p % s.heads());
-          }
-        });
+    eachPair(s, attn, (w, weights, img, h) -> backward(qkv, weights, dOut, dqkv, s, w, img, h));
   }
 
   private static void backward(

@@ -35,6 +35,11 @@ export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 # and OpenBLAS's (both sides) sleep after a gemm instead of spinning in sched_yield (README "Threads")
 export OPENBLAS_THREAD_TIMEOUT="${OPENBLAS_THREAD_TIMEOUT:-4}"
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-$THREADS}"
+# the DL4J runs get the OpenBLAS core bin/mae pins on AMD Zen 5 (deploy/bin/openblas-core); the
+# reference keeps what its own OpenBLAS picks
+core="$(deploy/bin/openblas-core)"
+dl4j_env=()
+[[ -z "$core" ]] || dl4j_env=(env OPENBLAS_CORETYPE="$core")
 
 # the bench mains live in the test source set, so they stay out of the application jar
 mvn -B -ntp -q ${MVN_ARGS:-} -pl mae-model -am test-compile dependency:build-classpath \
@@ -47,7 +52,7 @@ fi
 declare -A ours theirs
 for config in ${CONFIGS//,/ }; do
   for variant in ${VARIANTS//,/ }; do
-    line="$(java -Xmx8g $simd_opt $blas_opt ${JAVA_OPTS:-} -cp "$cp" org.maespark.model.bench.TrainStepBench "$config:$variant" \
+    line="$("${dl4j_env[@]}" java -Xmx8g $simd_opt $blas_opt ${JAVA_OPTS:-} -cp "$cp" org.maespark.model.bench.TrainStepBench "$config:$variant" \
       | grep '^BENCH ')"
     echo "$line"
     ours[$config:$variant]="$(sed -E 's/.*img_per_s=([0-9.]+).*/\1/' <<<"$line")"

@@ -39,6 +39,9 @@ cp="$cp:$(cat mae-spark-job/target/classpath.txt)"
 cd mae-spark-job # the bench reads the Fashion-MNIST sample as the tests do (../samples/fmnist)
 # every JVM's flags (--add-opens, the vector module, Aeron's timeout), as deploy/bin/mae reads them
 opens="$(sed -n 's:.*<jvm.opens>\(.*\)</jvm.opens>.*:\1:p' "$root/pom.xml")"
+# and the OpenBLAS core bin/mae pins on AMD Zen 5 (deploy/bin/openblas-core)
+core="$("$root/deploy/bin/openblas-core")"
+[[ -z "$core" ]] || export OPENBLAS_CORETYPE="$core"
 if [[ "${WHAT:-rounds}" == eval ]]; then
   # shellcheck disable=SC2086
   exec java -Xmx"$HEAP" $JAVA_OPTS $opens -Dlog4j2.level=WARN -cp "$cp" \

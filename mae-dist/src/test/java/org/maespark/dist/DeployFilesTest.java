@@ -65,12 +65,41 @@ class DeployFilesTest {
 
   @Test
   void shellScriptsParse() throws Exception {
-    for (String script : List.of("bin/mae", "bin/mae-submit", "gpu/get-gpus-resources.sh")) {
+    for (String script :
+        List.of("bin/mae", "bin/mae-submit", "bin/openblas-core", "gpu/get-gpus-resources.sh")) {
       Path file = DEPLOY.resolve(script);
       assertTrue(Files.isExecutable(file), file + " must be executable");
       Result r = run(List.of("bash", "-n", file.toString()), Map.of());
       assertEquals(0, r.rc, file + ": " + r.out);
     }
+  }
+
+  @Test
+  void openblasCoreIsPinnedToHaswellOnZen5OnlyAndNeverOverTheUsersChoice() throws Exception {
+    String zen5 = cpuinfo("AuthenticAMD", 26, "fpu sse2 avx avx2 fma avx512f");
+    assertEquals("Haswell\n", openblasCore(zen5, ""));
+    assertEquals("", openblasCore(zen5, "SkylakeX"));
+    assertEquals("", openblasCore(cpuinfo("AuthenticAMD", 25, "fpu sse2 avx avx2 fma"), ""));
+    assertEquals("", openblasCore(cpuinfo("GenuineIntel", 6, "fpu sse2 avx avx2 avx512f"), ""));
+    assertEquals("", openblasCore(cpuinfo("AuthenticAMD", 26, "fpu sse2 avx"), ""));
+  }
+
+  /** Two processors' worth of /proc/cpuinfo lines that bin/openblas-core reads. */
+  private static String cpuinfo(String vendor, int family, String flags) {
+    String cpu =
+        "vendor_id\t: " + vendor + "\ncpu family\t: " + family + "\nflags\t\t: " + flags + "\n\n";
+    return "processor\t: 0\n" + cpu + "processor\t: 1\n" + cpu;
+  }
+
+  /** What bin/openblas-core prints for that cpuinfo with OPENBLAS_CORETYPE as given ("": unset). */
+  private String openblasCore(String cpuinfo, String coretype) throws Exception {
+    Path file = Files.writeString(Files.createTempFile(tmp, "cpuinfo", ""), cpuinfo);
+    Result r =
+        run(
+            List.of(DEPLOY.resolve("bin/openblas-core").toString(), file.toString()),
+            Map.of("OPENBLAS_CORETYPE", coretype));
+    assertEquals(0, r.rc, r.out);
+    return r.out;
   }
 
   @Test

@@ -94,15 +94,17 @@ final class VectorAttention {
     }
   }
 
-  /** m [t, hd] times {@code scale} into rows of {@code width} values at column {@code col}. */
+  /**
+   * m [t, hd] times {@code scale} into rows of {@code width} values at column {@code col} (a scale
+   * of 1 changes no bit).
+   */
   private static void write(
       float[] m, float scale, ByteBuffer rows, int width, int col, Shape s, int img) {
     int hd = s.hd();
     for (int i = 0; i < s.t(); i++) {
       int o = 4 * ((img * s.t() + i) * width + col);
       for (int c = 0; c < hd; c += L) {
-        FloatVector x = FloatVector.fromArray(S, m, i * hd + c);
-        (scale == 1f ? x : x.mul(scale)).intoByteBuffer(rows, o + 4 * c, NATIVE);
+        FloatVector.fromArray(S, m, i * hd + c).mul(scale).intoByteBuffer(rows, o + 4 * c, NATIVE);
       }
     }
   }
@@ -190,8 +192,8 @@ final class VectorAttention {
   /*
    * No masked loads or stores, blends or vectors passed to helpers in these loops: on JDK 17 masked
    * memory operations are not compiled to SIMD instructions, and the fallbacks (and a vector passed
-   * to a method the JIT does not inline) allocate on every call (JFR: ~200 MB/s of garbage in the
-   * fmnist-28 step). Rows are padded to whole vectors in Java arrays and copied in bulk instead.
+   * to a method the JIT does not inline) allocate on every call (~200-260 MB/s of garbage in the
+   * fmnist-28 step, GC log). Rows are padded to whole vectors in Java arrays and copied in bulk instead.
    */
   private static void forward(
       ByteBuffer qkv, FloatBuffer attn, ByteBuffer out, Shape s, Pair w, int img, int h) {

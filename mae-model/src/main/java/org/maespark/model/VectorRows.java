@@ -72,18 +72,18 @@ final class VectorRows {
   }
 
   /**
-   * The sum of a vector's lanes stored in {@code lanes} (the species' length), in a fixed order:
-   * halves added pairwise. Callers store the vector themselves: a vector passed to a method the JIT
-   * does not inline is boxed, an allocation per call (seen with JFR in the LayerNorm loops).
+   * The sum of a vector's lanes stored in {@code lanes} (the species' length, overwritten), in a
+   * fixed order: halves added pairwise. Callers store the vector themselves: a vector passed to a
+   * method the JIT does not inline is boxed, an allocation per call (seen with JFR in the LayerNorm
+   * loops).
    */
   static float sum(float[] lanes) {
-    float[] scratch = lanes;
-    for (int w = scratch.length / 2; w > 0; w /= 2) {
+    for (int w = lanes.length / 2; w > 0; w /= 2) {
       for (int i = 0; i < w; i++) {
-        scratch[i] += scratch[i + w];
+        lanes[i] += lanes[i + w];
       }
     }
-    return scratch[0];
+    return lanes[0];
   }
 
   /** erf of each lane. */

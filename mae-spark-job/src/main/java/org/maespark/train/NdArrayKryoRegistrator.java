@@ -5,6 +5,7 @@ import com.esotericsoftware.kryo.KryoException;
 import com.esotericsoftware.kryo.Serializer;
 import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
+import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.function.ObjIntConsumer;
@@ -14,6 +15,7 @@ import org.nd4j.kryo.Nd4jSerializer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -69,11 +71,10 @@ public final class NdArrayKryoRegistrator implements KryoRegistrator {
       if (bytes == 0) {
         return;
       }
-      // a view (a slice, a transpose, an offset into a larger buffer) is copied out first
-      INDArray dense =
-          a.isView() || a.data().length() != a.length() || a.data().offset() != 0
-              ? a.dup(a.ordering())
-              : a;
+      // an array that is not its whole buffer in its own order (a slice, a transpose, an offset
+      // into a larger buffer) is copied out first; a reshape of a whole buffer (what a graph's
+      // params() returns) is written as it lies
+      INDArray dense = whole(a) ? a : a.dup(a.ordering());
       ByteBuffer src = dense.data().asNio();
       chunked(
           bytes,
@@ -81,6 +82,18 @@ public final class NdArrayKryoRegistrator implements KryoRegistrator {
             src.get(chunk, 0, n);
             out.writeBytes(chunk, 0, n);
           });
+      // the ByteBuffer does not hold the array: without this, a copy made above could be
+      // collected, and its memory freed, while its bytes are still being read (a crash of the
+      // driver's JVM in the broadcast, seen twice in 10 runs of the round benchmark)
+      Reference.reachabilityFence(dense);
+    }
+
+    /** Whether the array's elements are exactly its buffer, in its ordering. */
+    private static boolean whole(INDArray a) {
+      return a.offset() == 0
+          && a.data().offset() == 0
+          && a.data().length() == a.length()
+          && Shape.hasDefaultStridesForShape(a);
     }
 
     @Override

@@ -69,6 +69,9 @@ class NdArrayKryoTest {
     arrays.add(Nd4j.rand(DataType.FLOAT, new long[] {4, 6}).dup('f'));
     arrays.add(f.transpose()); // a view in f order
     arrays.add(f.getRow(3)); // a view with an offset
+    arrays.add(f.reshape(35)); // a view of a whole buffer, as a graph's params() is
+    arrays.add(f.dup('f').reshape('f', new long[] {35})); // the same in f order
+    arrays.add(f.dup('f').reshape('c', new long[] {7, 5})); // a reshape that reorders: copied out
     arrays.add(Nd4j.rand(DataType.FLOAT, 200_000)); // several chunks
     arrays.add(Nd4j.createFromArray(new int[] {1, -2, Integer.MAX_VALUE}));
     arrays.add(Nd4j.createFromArray(new long[] {Long.MIN_VALUE, 3}));

@@ -27,6 +27,8 @@ class SparkSessionsTest {
     // no ND4J on data-prep's classpath, so only the records registrator
     assertEquals(RecordKryoRegistrator.class.getName(), conf.get("spark.kryo.registrator"));
     assertEquals("local[*]", conf.get("spark.master")); // embedded when no master is given
+    // training results (parameters and optimizer state) come back with the task's status
+    assertEquals("128m", conf.get("spark.task.maxDirectResultSize"));
     SerializerInstance ser = new KryoSerializer(conf).newInstance();
     assertEquals(new Entry("a/b.png", 12), roundTrip(ser, new Entry("a/b.png", 12)));
   }

@@ -55,6 +55,21 @@ public final class MaeModel {
     this.params = MaeParams.of(config);
   }
 
+  /**
+   * The threads the step's own element loops (LayerNorm, GELU, attention in SIMD lanes) split a
+   * call over, for every model in this JVM: by default the machine's cores. A Spark task that was
+   * given fewer cores sets its count here, as it sets BLAS's and libnd4j's threads; results do not
+   * depend on it (each row or head is computed whole by one thread).
+   */
+  public static void loopThreads(int n) {
+    Rows.threads(n);
+  }
+
+  /** The threads the element loops use now (see {@link #loopThreads(int)}). */
+  public static int loopThreads() {
+    return Rows.threads();
+  }
+
   /** A new model with the official initialization drawn from {@code seed}. */
   public static MaeModel create(MaeConfig config, long seed, MaeOptimizer optimizer) {
     ComputationGraph g = new ComputationGraph(configuration(config, seed, optimizer));

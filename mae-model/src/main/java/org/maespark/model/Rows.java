@@ -74,13 +74,28 @@ final class Rows {
     void run(int lo, int hi);
   }
 
-  /** Threads for the row loops: the caller and the common pool's workers, at most the cores. */
-  private static final int THREADS =
-      Math.max(
-          1,
-          Math.min(
-              Runtime.getRuntime().availableProcessors(),
-              ForkJoinPool.getCommonPoolParallelism() + 1));
+  /**
+   * Threads for the row loops: the caller and the common pool's workers, at most the cores; fewer
+   * when a Spark task has fewer cores ({@link MaeModel#loopThreads}).
+   */
+  private static volatile int threads = availableThreads();
+
+  private static int availableThreads() {
+    return Math.max(
+        1,
+        Math.min(
+            Runtime.getRuntime().availableProcessors(),
+            ForkJoinPool.getCommonPoolParallelism() + 1));
+  }
+
+  /** Sets the row loops' threads, at most what {@link #availableThreads} allows; at least 1. */
+  static void threads(int n) {
+    threads = Math.max(1, Math.min(n, availableThreads()));
+  }
+
+  static int threads() {
+    return threads;
+  }
 
   /** Elements per chunk below which a loop stays on the calling thread. */
   private static final long MIN_CHUNK = 1 << 15;
@@ -90,16 +105,35 @@ final class Rows {
    * one per thread, fewer when the loop is too small to pay for the hand-off.
    */
   static int chunks(int rows, long width) {
-    return (int) Math.max(1, Math.min(Math.min(THREADS, rows), rows * width / MIN_CHUNK));
+    return (int) Math.max(1, Math.min(Math.min(threads, rows), rows * width / MIN_CHUNK));
+  }
+
+  /** Most parts a column sum is split into. */
+  private static final int SUM_CHUNKS = 8;
+
+  /**
+   * The number of parts a column sum over {@code rows} rows of {@code width} elements adds up
+   * separately (then sums in part order): set by the sizes alone, never by the threads, so that the
+   * sums have the same bits on any machine and in a Spark task of any number of cores.
+   */
+  static int sumChunks(int rows, long width) {
+    return (int) Math.max(1, Math.min(Math.min(SUM_CHUNKS, rows), rows * width / MIN_CHUNK));
   }
 
   /**
    * Runs {@code body} over [0, rows) in {@code chunks} contiguous ranges, the ranges in parallel
-   * (BLAS and libnd4j's threads are idle while these loops run).
+   * (BLAS and libnd4j's threads are idle while these loops run), or one after another when the
+   * loops have one thread.
    */
   static void parallel(int rows, int chunks, Range body) {
     if (chunks <= 1) {
       body.run(0, rows);
+      return;
+    }
+    if (threads == 1) {
+      for (int c = 0; c < chunks; c++) {
+        body.run(rows * c / chunks, rows * (c + 1) / chunks);
+      }
       return;
     }
     IntStream.range(0, chunks)
@@ -252,7 +286,7 @@ final class Rows {
       FloatBuffer db,
       int rows,
       int dim) {
-    int chunks = chunks(rows, dim);
+    int chunks = sumChunks(rows, dim);
     double[][] colW = new double[chunks][dim]; // per chunk, summed in chunk order below
     double[][] colB = new double[chunks][dim];
     parallel(
@@ -291,7 +325,7 @@ final class Rows {
 
   /** Column sums of x [rows, cols] into out [cols], accumulated in double. */
   static void columnSums(FloatBuffer x, FloatBuffer out, int rows, int cols) {
-    int chunks = chunks(rows, cols);
+    int chunks = sumChunks(rows, cols);
     double[][] acc = new double[chunks][cols];
     parallel(
         chunks,

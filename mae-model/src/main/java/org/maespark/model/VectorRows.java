@@ -218,7 +218,7 @@ final class VectorRows {
       int rows,
       int dim) {
     int len = S.length();
-    int chunks = Rows.chunks(rows, dim);
+    int chunks = Rows.sumChunks(rows, dim);
     double[][] colW = new double[chunks][dim]; // per chunk, summed in chunk order below
     double[][] colB = new double[chunks][dim];
     Rows.parallel(

@@ -116,6 +116,70 @@ class RowsTest {
     }
   }
 
+  /**
+   * The column sums of LayerNorm's backward and of a bias gradient have the same bits on one thread
+   * as on all of them (a Spark task with one core runs the loops on one).
+   */
+  @ParameterizedTest(name = "lanes={0}")
+  @ValueSource(booleans = {false, true})
+  void sumsDoNotDependOnTheThreads(boolean lanes) {
+    try {
+      float[] all = sums(lanes);
+      Rows.threads(1);
+      float[] one = sums(lanes);
+      for (int i = 0; i < all.length; i++) {
+        assertEquals(Float.floatToRawIntBits(all[i]), Float.floatToRawIntBits(one[i]), "sum " + i);
+      }
+    } finally {
+      Rows.threads(Integer.MAX_VALUE);
+    }
+  }
+
+  /** LayerNorm backward's dw and db and the column sums of dy, on fixed random data. */
+  private static float[] sums(boolean lanes) {
+    Random rng = new Random(7);
+    INDArray x = random(rng, ROWS, DIM, 3.0);
+    INDArray w = random(rng, 1, DIM, 1.0);
+    INDArray dy = random(rng, ROWS, DIM, 1.0);
+    INDArray y = Nd4j.create(DataType.FLOAT, ROWS, DIM);
+    INDArray dx = Nd4j.create(DataType.FLOAT, ROWS, DIM);
+    INDArray out = Nd4j.create(DataType.FLOAT, 3, DIM);
+    float[] mean = new float[ROWS];
+    float[] rstd = new float[ROWS];
+    INDArray zero = Nd4j.create(DataType.FLOAT, 1, DIM);
+    Rows.layerNorm(Rows.of(x), Rows.of(w), Rows.of(zero), Rows.of(y), mean, rstd, ROWS, DIM);
+    if (lanes) {
+      VectorRows.layerNormBackward(
+          Rows.bytes(x),
+          Rows.bytes(w),
+          mean,
+          rstd,
+          Rows.bytes(dy),
+          Rows.bytes(dx),
+          false,
+          Rows.bytes(out.getRow(0)),
+          Rows.bytes(out.getRow(1)),
+          ROWS,
+          DIM);
+    } else {
+      Rows.layerNormBackward(
+          Rows.of(x),
+          Rows.of(w),
+          mean,
+          rstd,
+          Rows.of(dy),
+          Rows.of(dx),
+          false,
+          Rows.of(out.getRow(0)),
+          Rows.of(out.getRow(1)),
+          ROWS,
+          DIM);
+    }
+    Rows.columnSums(Rows.of(dy), Rows.of(out.getRow(2)), ROWS, DIM);
+    assertTrue(Rows.sumChunks(ROWS, DIM) > 1, "the sums must be split into parts");
+    return out.data().asFloat();
+  }
+
   @Test
   void softmaxBackwardAndColumnSumsMatchTheFormulas() {
     Random rng = new Random(6);

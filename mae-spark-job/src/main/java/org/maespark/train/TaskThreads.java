@@ -1,6 +1,7 @@
 package org.maespark.train;
 
 import org.apache.spark.TaskContext;
+import org.maespark.model.MaeModel;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -26,5 +27,7 @@ public final class TaskThreads {
     // libnd4j's parallel loops start maxMasterThreads threads (its setMaxThreads changes nothing)
     Nd4j.getEnvironment().setMaxMasterThreads(n);
     Nd4j.factory().blas().setMaxThreads(n);
+    // and the model's own row loops, which split over the common pool's threads
+    MaeModel.loopThreads(n);
   }
 }

@@ -39,7 +39,9 @@ public final class TrainingMasters {
         new ParameterAveragingTrainingMaster.Builder(workers, t.batchPerWorker())
             .batchSizePerWorker(t.batchPerWorker())
             .averagingFrequency(t.averagingFrequency())
-            .workerPrefetchNumBatches(t.prefetch())
+            // a worker with one minibatch per round has nothing to prepare ahead: DL4J's prefetch
+            // would only add a thread per round for the training thread to wait on
+            .workerPrefetchNumBatches(t.averagingFrequency() > 1 ? t.prefetch() : 0)
             .saveUpdater(true)
             .rddTrainingApproach(RDDTrainingApproach.Direct)
             .repartionData(Repartition.Never)

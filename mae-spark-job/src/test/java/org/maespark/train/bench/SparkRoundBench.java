@@ -42,16 +42,21 @@ import org.nd4j.linalg.dataset.api.MultiDataSet;
  * </pre>
  *
  * <p>The dataset is the project's Fashion-MNIST sample (2,000 images) turned by data-prep into the
- * preset's size and channels, written once under {@code BENCH_DIR}. Both sides train {@link #STEPS}
- * steps per epoch; the Spark side reports its epochs after the first (JIT and first-round warm-up),
- * the single side times the same number of steps after {@link #WARMUP} warm-up steps.
+ * preset's size and channels, written once under {@code BENCH_DIR}. Both sides are measured warm,
+ * as a long run trains: the Spark side trains {@link #EPOCHS} epochs of up to {@link #STEPS} steps
+ * and reports the median img/s of those after the first {@link #SKIP} (the JIT keeps compiling
+ * Spark's per-round code for dozens of rounds: in rounds 20-40 of a fmnist-28 run it still took a
+ * third of a core); the single side times {@link #SINGLE_STEPS} steps after {@link #WARMUP} warm-up
+ * steps.
  */
 public final class SparkRoundBench {
   static final int BATCH_PER_WORKER = 64;
   static final int WORKERS = 2;
   static final int STEPS = Integer.getInteger("bench.steps", 16);
-  static final int EPOCHS = Integer.getInteger("bench.epochs", 3);
-  static final int WARMUP = Integer.getInteger("bench.warmup", 4);
+  static final int EPOCHS = Integer.getInteger("bench.epochs", 6);
+  static final int SKIP = Integer.getInteger("bench.skip_epochs", 2);
+  static final int WARMUP = Integer.getInteger("bench.warmup", 30);
+  static final int SINGLE_STEPS = Integer.getInteger("bench.single_steps", 48);
 
   private SparkRoundBench() {}
 
@@ -73,7 +78,7 @@ public final class SparkRoundBench {
           config,
           mode,
           af,
-          median(Arrays.copyOfRange(perEpoch, 1, perEpoch.length)),
+          median(Arrays.copyOfRange(perEpoch, SKIP, perEpoch.length)),
           Arrays.toString(perEpoch).replace(" ", ""),
           peakRssMib());
     }
@@ -97,6 +102,12 @@ public final class SparkRoundBench {
                 "checkpoint.dir=" + ckpt.toUri(),
                 "checkpoint.every=1000",
                 "checkpoint.keep_last=1"));
+    // bench.set="k=v,k=v": extra settings for an experiment (e.g. train.prefetch=0)
+    for (String kv : System.getProperty("bench.set", "").split(",")) {
+      if (!kv.isBlank()) {
+        o.add(kv.strip());
+      }
+    }
     return Settings.load(null, o);
   }
 
@@ -139,7 +150,9 @@ public final class SparkRoundBench {
     List<TrainRow> rows = TrainRows.rows(spark, uri, "train").collect();
     int batch = WORKERS * BATCH_PER_WORKER;
     List<MultiDataSet> batches = new ArrayList<>();
-    for (int i = 0; batches.size() < WARMUP + STEPS; i = (i + batch) % (rows.size() - batch)) {
+    for (int i = 0;
+        batches.size() < WARMUP + SINGLE_STEPS;
+        i = (i + batch) % (rows.size() - batch)) {
       batches.add(aug.batch(rows.subList(i, i + batch), 0));
     }
     for (int i = 0; i < WARMUP; i++) {
@@ -149,7 +162,7 @@ public final class SparkRoundBench {
     for (int i = WARMUP; i < batches.size(); i++) {
       m.graph().fit(batches.get(i));
     }
-    return (double) STEPS * batch / ((System.nanoTime() - t0) / 1e9);
+    return (double) SINGLE_STEPS * batch / ((System.nanoTime() - t0) / 1e9);
   }
 
   /** The Fashion-MNIST sample as a dataset at the preset's size, patch and channels. */
